@@ -1,0 +1,105 @@
+using Chat.Api.Hubs;
+using Chat.Api.OpenApi;
+using Chat.Infrastructure.Auth;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class ApiServiceCollection
+{
+    /// <summary>Room for a 4096-character message even when every character is JSON-escaped, plus the envelope.</summary>
+    public const long MaximumHubMessageBytes = 32 * 1024;
+
+    public static IHostApplicationBuilder AddChatApi(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        // Request-start lines carry the full URL, and WebSocket clients put their access token in the query string.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+
+        services.AddProblemDetails();
+        // Development rethrows malformed request bodies; they are the client's error there too, not a 500.
+        services.AddExceptionHandler(o => o.StatusCodeSelector = ex =>
+            ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        services.AddOptions<SwaggerOptions>().BindConfiguration(SwaggerOptions.Section);
+        services.AddOpenApi(o => o.AddBearerSecurity());
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwt) => ConfigureBearer(bearer, jwt.Value));
+        services.AddAuthorization();
+
+        services.AddSignalR(o =>
+        {
+            o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
+            o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+        });
+        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        return builder;
+    }
+
+    private static void ConfigureBearer(JwtBearerOptions bearer, JwtOptions jwt)
+    {
+        bearer.MapInboundClaims = false; // keep "sub" as "sub"
+        bearer.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = jwt.Issuer,
+            ValidAudience = jwt.Audience,
+            IssuerSigningKey = jwt.CreateSigningKey(),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            ValidTypes = [TokenIssuer.AccessTokenType],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            NameClaimType = JwtRegisteredClaimNames.Name,
+        };
+        bearer.Events = new JwtBearerEvents
+        {
+            // Browsers cannot set headers on WebSockets or SSE, so the hub, and only the hub, reads the query string.
+            OnMessageReceived = context =>
+            {
+                if (context.HttpContext.Request.Path.StartsWithSegments(ChatHub.Path)
+                    && context.Request.Query.TryGetValue("access_token", out var token))
+                {
+                    context.Token = token;
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    public static WebApplication UseChatPipeline(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        if (app.Services.GetRequiredService<IOptions<SwaggerOptions>>().Value.Enabled)
+        {
+            app.MapOpenApi();
+            app.UseSwaggerUI(o => o.SwaggerEndpoint("/openapi/v1.json", "Chat v1"));
+        }
+
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static HubEndpointConventionBuilder MapChatHub(this IEndpointRouteBuilder app) =>
+        app.MapHub<ChatHub>(ChatHub.Path);
+
+    public static IEndpointRouteBuilder MapChatHealthChecks(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions
+        {
+            Predicate = check => check.Tags.Contains(InfrastructureServiceCollection.ReadyTag),
+        });
+        return app;
+    }
+}

@@ -1,0 +1,129 @@
+using Chat.Api.OpenApi;
+using Chat.Domain;
+using Chat.Domain.Users;
+using Chat.Infrastructure.Auth;
+using Chat.Infrastructure.Persistence;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Chat.Api.Auth;
+
+public static class AuthEndpoints
+{
+    public static RouteGroupBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth").WithTags("Auth");
+
+        auth.MapPost("/signup", Signup)
+            .WithSummary("Create an account")
+            .WithExamples(Examples.Signup, Examples.Profile);
+        auth.MapPost("/login", Login)
+            .WithSummary("Exchange a username (or email) and password for an access and a refresh token")
+            .WithExamples(Examples.Login, Examples.Tokens)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        return auth;
+    }
+
+    static async Task<Results<Created<UserProfile>, ValidationProblem, ProblemHttpResult>> Signup(
+        SignupRequest request,
+        ChatDbContext db,
+        Passwords passwords,
+        IAvatarProvider avatars,
+        IUserDirectory directory,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var errors = AccountRules.ValidateSignup(request.Username, request.Email, request.Password);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var user = User.Create(SortableId.New(time), request.Username!, request.Email!, time.GetUtcNow());
+
+        // Checked first only to spare the hashing; the unique indexes decide races below.
+        if (await FindConflictAsync(db, user, cancellationToken) is { } taken)
+        {
+            return taken;
+        }
+
+        user.PasswordHash = passwords.Hash(user, request.Password!);
+        user.AvatarUrl = await avatars.GetAvatarUrlAsync(user.Email, cancellationToken);
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            var conflict = await FindConflictAsync(db, user, cancellationToken);
+            if (conflict is null)
+            {
+                throw;
+            }
+
+            return conflict;
+        }
+
+        await directory.AddAsync(user.Id, cancellationToken);
+        return TypedResults.Created($"/api/users/{user.Id}", UserProfile.From(user));
+    }
+
+    static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Login(
+        LoginRequest request,
+        ChatDbContext db,
+        Passwords passwords,
+        TokenIssuer tokens,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.Username))
+        {
+            errors["username"] = ["Username or email is required."];
+        }
+
+        // Longer than any password we accept: rejected before any hashing work.
+        if (request.Password is not { Length: > 0 and <= AccountRules.PasswordMaxLength })
+        {
+            errors["password"] = [AccountRules.PasswordError(request.Password) ?? "Password is required."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var name = User.Normalize(request.Username!);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == name || u.NormalizedEmail == name, cancellationToken);
+        if (!passwords.Verify(user, request.Password!))
+        {
+            return TypedResults.Problem(
+                title: "Invalid username or password.",
+                statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        await db.SaveChangesAsync(cancellationToken); // keeps an upgraded password hash, when Verify made one
+        var issued = await tokens.IssueAsync(user!, cancellationToken);
+        return TypedResults.Ok(TokenResponse.From(issued, user!));
+    }
+
+    static async Task<ProblemHttpResult?> FindConflictAsync(ChatDbContext db, User user, CancellationToken cancellationToken)
+    {
+        var taken = await db.Users
+            .Where(u => u.NormalizedUsername == user.NormalizedUsername || u.NormalizedEmail == user.NormalizedEmail)
+            .Select(u => new { u.NormalizedUsername, u.NormalizedEmail })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (taken is null)
+        {
+            return null;
+        }
+
+        var field = taken.NormalizedUsername == user.NormalizedUsername ? "username" : "email";
+        return TypedResults.Problem(
+            title: $"That {field} is already taken.",
+            statusCode: StatusCodes.Status409Conflict,
+            extensions: new Dictionary<string, object?> { ["field"] = field });
+    }
+}

@@ -1,0 +1,119 @@
+using Chat.Domain.Auth;
+using Chat.Domain.Presence;
+using Chat.Domain.Users;
+using Chat.Infrastructure;
+using Chat.Infrastructure.Auth;
+using Chat.Infrastructure.Avatars;
+using Chat.Infrastructure.InProcess;
+using Chat.Infrastructure.Persistence;
+using Chat.Infrastructure.Presence;
+using Chat.Infrastructure.Redis;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class InfrastructureServiceCollection
+{
+    /// <summary>Tag of the health checks that decide readiness.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// EF Core, Redis and the stores behind the domain ports. <c>ConnectionStrings:Chat</c> selects MySQL over the
+    /// embedded SQLite file; <c>ConnectionStrings:Redis</c> selects the Redis stores and backplane over in-process ones.
+    /// </summary>
+    public static IHostApplicationBuilder AddChatInfrastructure(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<JwtOptions>, DevelopmentSigningKey>();
+        services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.Configure<PasswordHasherOptions>(o => o.IterationCount = Passwords.IterationCount);
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<Passwords>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<IAvatarProvider, GravatarAvatarProvider>();
+
+        AddDatabase(builder);
+        // Registered first: hosted services start in order, and everything after it needs the schema.
+        services.AddHostedService<DatabaseMigrator>();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        if (string.IsNullOrWhiteSpace(redis))
+        {
+            AddInProcessStores(services);
+        }
+        else
+        {
+            AddRedisStores(services, redis);
+        }
+
+        return builder;
+    }
+
+    private static void AddDatabase(IHostApplicationBuilder builder)
+    {
+        var mySql = builder.Configuration.GetConnectionString("Chat");
+        if (string.IsNullOrWhiteSpace(mySql))
+        {
+            var directory = ChatStorage.DataDirectory(builder.Environment);
+            Directory.CreateDirectory(directory);
+            var sqlite = $"Data Source={Path.Combine(directory, "chat.db")}";
+            builder.Services.AddDbContextPool<ChatDbContext, SqliteChatDbContext>(o => o.UseSqlite(sqlite));
+            return;
+        }
+
+        // Detected once, on first use: MariaDB and MySQL need different SQL, and the server may still be starting.
+        ServerVersion? version = null;
+        builder.Services.AddDbContextPool<ChatDbContext, MySqlChatDbContext>(o => o.UseMySql(
+            mySql,
+            version ??= ServerVersion.AutoDetect(mySql),
+            mysql => mysql.EnableRetryOnFailure()));
+    }
+
+    private static void AddInProcessStores(IServiceCollection services)
+    {
+        services.AddSingleton<IUserPresence, ConnectionCounts>();
+        services.AddSingleton<IRefreshTokenStore, InProcessRefreshTokenStore>();
+        services.AddSingleton<InProcessUserDirectory>();
+        services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<InProcessUserDirectory>());
+        services.AddHostedService(sp => sp.GetRequiredService<InProcessUserDirectory>());
+    }
+
+    private static void AddRedisStores(IServiceCollection services, string redis)
+    {
+        services.AddSingleton<IConnectionMultiplexer>(_ =>
+        {
+            var configuration = ConfigurationOptions.Parse(redis);
+            // Start, and keep serving what does not need Redis, while Redis is away; reconnect quickly when it is back.
+            configuration.AbortOnConnectFail = false;
+            configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
+            return ConnectionMultiplexer.Connect(configuration);
+        });
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+
+        services.AddSingleton<IRefreshTokenStore, RedisRefreshTokenStore>();
+        services.AddSingleton<RedisUserPresence>();
+        services.AddSingleton<IUserPresence>(sp => sp.GetRequiredService<RedisUserPresence>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisUserPresence>());
+        services.AddSingleton<RedisUserDirectory>();
+        services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<RedisUserDirectory>());
+        services.AddHostedService(sp => sp.GetRequiredService<RedisUserDirectory>());
+
+        services.AddSignalR().AddStackExchangeRedis(redis, o =>
+        {
+            o.Configuration.ChannelPrefix = RedisChannel.Literal("chat");
+            o.Configuration.AbortOnConnectFail = false;
+        });
+    }
+}

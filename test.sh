@@ -1,0 +1,301 @@
+#!/usr/bin/env bash
+# Run Chat's test suite on a fresh machine (Debian 12), e.g. `./test.sh`.
+#
+# The tests need MariaDB and Redis. If a Docker engine answers, the test
+# fixture starts them itself with Testcontainers. Otherwise this script
+# installs mariadb-server and redis-server with apt-get (only if missing),
+# starts PRIVATE instances on 127.0.0.1 under a temporary directory (never the
+# system services), exports their addresses to the tests, runs `dotnet test`
+# and stops/removes everything again on exit, including on failure or Ctrl-C.
+#
+# Environment knobs:
+#   CHAT_TEST_MYSQL_PORT=13306     first port tried for MariaDB (next free one is used)
+#   CHAT_TEST_REDIS_PORT=16379     first port tried for Redis   (next free one is used)
+#   CHAT_TEST_LOCAL_SERVICES=1     start the private servers even if Docker answers
+#   CHAT_TEST_DRY_RUN=1            instead of `dotnet test`, only check that both
+#                                  servers accept the test credentials
+# Extra arguments are passed to `dotnet test` (e.g. ./test.sh --filter Redis).
+#
+# Exported to the tests:
+#   CHAT_TEST_MYSQL         ADO.NET connection string without a database name
+#                           (the fixture creates and drops its own databases)
+#   CHAT_TEST_REDIS         host:port of the private redis-server
+#   CHAT_TEST_REDIS_SERVER  path of the redis-server binary (for outage tests
+#                           that start their own private instances)
+set -euo pipefail
+
+START_TIME=$EPOCHREALTIME
+elapsed() { awk -v a="$START_TIME" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+cd "$(dirname "$0")"
+
+# mariadbd lives in /usr/sbin, which is not on a normal user's PATH on Debian.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export DEBIAN_FRONTEND=noninteractive
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log() { printf '==> test.sh: %s\n' "$*" >&2; }
+die() { printf '==> test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+
+if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+
+# ---------------------------------------------------------------------------
+# Cleanup: runs on every exit (normal, error, Ctrl-C via the INT/TERM traps).
+# ---------------------------------------------------------------------------
+TMP_DIR=""
+MYSQL_PID=""
+REDIS_PID=""
+TEST_RC=""
+
+stop_pid() { # stop_pid PID NAME: SIGTERM, wait up to 30 s, then SIGKILL
+    local pid=$1 name=$2 i
+    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    log "$name (pid $pid) did not stop within 30 s, killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    stop_pid "$REDIS_PID" redis-server
+    stop_pid "$MYSQL_PID" mariadbd
+    [[ -n $TMP_DIR ]] && rm -rf "$TMP_DIR"
+    [[ -n $TEST_RC ]] && rc=$TEST_RC
+    log "finished in $(elapsed) s (exit code $rc)"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Everything this run creates (server data, sockets, logs) lives here.
+TMP_DIR=$(mktemp -d -t chat-test.XXXXXXXX)
+
+# ---------------------------------------------------------------------------
+# Running the tests (same for both the Docker and the private-server path).
+# ---------------------------------------------------------------------------
+run_tests() {
+    if [[ ${CHAT_TEST_DRY_RUN:-0} == 1 ]]; then
+        log "dry run: checking the services instead of running dotnet test"
+        "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$MYSQL_PORT" -uchat -pchat \
+            -e 'CREATE DATABASE chat_dry_run; DROP DATABASE chat_dry_run; SELECT VERSION();'
+        [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping) == PONG ]]
+        log "dry run: MariaDB and Redis OK"
+        TEST_RC=0
+        return
+    fi
+    log "running: dotnet test Chat.sln -c Release $*"
+    local out=$TMP_DIR/dotnet-test.log
+    set +e
+    dotnet test Chat.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out"
+    TEST_RC=${PIPESTATUS[0]}
+    set -e
+    # One plain summary line over all test projects ("Failed: 0, Passed: 12,
+    # Skipped: 1, Total: 13" per project), so a CI log has a single total.
+    awk '/(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
+             line = $0; gsub(/[^0-9,]/, " ", line); split(line, n, ",")
+             f += n[1]; p += n[2]; s += n[3]; seen = 1 }
+         END { if (seen) printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"
+}
+
+# ---------------------------------------------------------------------------
+# Path 1: a Docker engine answers -> the fixture uses Testcontainers.
+# ---------------------------------------------------------------------------
+if [[ ${CHAT_TEST_LOCAL_SERVICES:-0} != 1 && ${CHAT_TEST_DRY_RUN:-0} != 1 ]] && command -v docker >/dev/null 2>&1 \
+    && timeout 10 docker info >/dev/null 2>&1; then
+    log "Docker engine found: the test fixture starts MariaDB and Redis with Testcontainers"
+    run_tests "$@"
+    exit "$TEST_RC"
+fi
+
+# ---------------------------------------------------------------------------
+# Path 2: private MariaDB and Redis servers.
+# ---------------------------------------------------------------------------
+first_cmd() { # first_cmd NAME... : print the path of the first command found
+    local c
+    for c in "$@"; do command -v "$c" 2>/dev/null && return 0; done
+    return 1
+}
+
+# apt-get with a wait for the dpkg/apt locks: a fresh machine may be running
+# apt (unattended upgrades, provisioning) at boot. DPkg::Lock::Timeout covers
+# the dpkg lock; the retry loop also covers the lists lock of `apt-get update`.
+apt_get() {
+    local deadline=$((SECONDS + 600)) out
+    out=$(mktemp)
+    while true; do
+        if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1 | tee "$out"; then
+            rm -f "$out"; return 0
+        fi
+        if grep -qiE 'could not get lock|unable to lock|unable to acquire' "$out" \
+            && ((SECONDS < deadline)); then
+            log "apt/dpkg is locked by another process, retrying in 5 s"
+            sleep 5
+            continue
+        fi
+        rm -f "$out"; return 1
+    done
+}
+
+if ! first_cmd mariadbd mysqld >/dev/null || ! first_cmd mariadb-install-db mysql_install_db >/dev/null \
+    || ! first_cmd mariadb mysql >/dev/null || ! first_cmd mariadb-admin mysqladmin >/dev/null \
+    || ! first_cmd redis-server >/dev/null || ! first_cmd redis-cli >/dev/null; then
+    ((${#SUDO[@]} == 0)) || command -v sudo >/dev/null || die "not root and no sudo: install mariadb-server and redis-server first"
+    log "installing mariadb-server and redis-server with apt-get"
+    apt_get update -q
+    # Installing starts the system services on 3306/6379; we leave them alone
+    # and use other ports.
+    apt_get install -y -q --no-install-recommends mariadb-server mariadb-client redis-server redis-tools
+fi
+
+MYSQLD=$(first_cmd mariadbd mysqld)
+MYSQL_INSTALL_DB=$(first_cmd mariadb-install-db mysql_install_db)
+MYSQL_CLIENT=$(first_cmd mariadb mysql)
+MYSQL_ADMIN=$(first_cmd mariadb-admin mysqladmin)
+REDIS_SERVER=$(first_cmd redis-server)
+
+# Unix socket paths are limited to ~107 bytes.
+((${#TMP_DIR} < 80)) || die "temporary directory path too long for a socket: $TMP_DIR (set TMPDIR=/tmp)"
+
+port_in_use() { # true if something accepts TCP connections on 127.0.0.1:$1
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+next_free_port() { # next_free_port FIRST: first port >= FIRST that nobody listens on
+    local p=$1
+    while port_in_use "$p"; do
+        ((p < $1 + 200)) || die "no free port in $1..$p"
+        p=$((p + 1))
+    done
+    echo "$p"
+}
+
+# --- MariaDB ----------------------------------------------------------------
+MYSQL_DIR=$TMP_DIR/mysql
+mkdir -p "$MYSQL_DIR/data" "$MYSQL_DIR/tmp"
+MYSQL_SOCK=$MYSQL_DIR/mysqld.sock
+# mariadbd refuses to run as root unless told to; as a normal user --user is
+# not needed (and would only print a warning).
+USER_OPT=()
+[[ $(id -u) -ne 0 ]] || USER_OPT=(--user=root)
+
+log "initialising MariaDB data directory in $MYSQL_DIR/data"
+# --no-defaults: ignore /etc/mysql/*.cnf (system datadir, socket, port...).
+# --auth-root-authentication-method=normal: root@localhost without password
+# (instead of unix_socket auth), so this works the same as root and as a
+# normal user; the server only listens on loopback and a private socket.
+if ! "$MYSQL_INSTALL_DB" --no-defaults "${USER_OPT[@]}" --datadir="$MYSQL_DIR/data" \
+    --auth-root-authentication-method=normal --skip-test-db \
+    >"$MYSQL_DIR/install-db.log" 2>&1; then
+    cat "$MYSQL_DIR/install-db.log" >&2
+    die "mariadb-install-db failed"
+fi
+
+mysql_root() { "$MYSQL_CLIENT" --no-defaults --socket="$MYSQL_SOCK" -uroot "$@"; }
+
+MYSQL_PORT=${CHAT_TEST_MYSQL_PORT:-13306}
+for attempt in 1 2 3 4 5; do
+    MYSQL_PORT=$(next_free_port "$MYSQL_PORT")
+    log "starting mariadbd on 127.0.0.1:$MYSQL_PORT"
+    : >"$MYSQL_DIR/mysqld.err"
+    # Durability settings are relaxed (throwaway data); max-connections is
+    # raised because parallel test classes each keep a connection pool.
+    "$MYSQLD" --no-defaults "${USER_OPT[@]}" \
+        --datadir="$MYSQL_DIR/data" --tmpdir="$MYSQL_DIR/tmp" \
+        --socket="$MYSQL_SOCK" --pid-file="$MYSQL_DIR/mysqld.pid" \
+        --log-error="$MYSQL_DIR/mysqld.err" \
+        --skip-networking=0 --bind-address=127.0.0.1 --port="$MYSQL_PORT" \
+        --skip-name-resolve \
+        --character-set-server=utf8mb4 \
+        --max-connections=500 \
+        --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
+        --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
+        </dev/null >/dev/null 2>&1 &
+    MYSQL_PID=$!
+    deadline=$((SECONDS + 60))
+    while ! "$MYSQL_ADMIN" --no-defaults --socket="$MYSQL_SOCK" -uroot ping >/dev/null 2>&1; do
+        if ! kill -0 "$MYSQL_PID" 2>/dev/null; then break; fi
+        ((SECONDS < deadline)) || { cat "$MYSQL_DIR/mysqld.err" >&2; die "mariadbd did not answer within 60 s"; }
+        sleep 0.2
+    done
+    kill -0 "$MYSQL_PID" 2>/dev/null && break
+    # The server died: retry on the next port if someone grabbed ours
+    # (a race with another program), otherwise give up.
+    wait "$MYSQL_PID" 2>/dev/null || true
+    MYSQL_PID=""
+    if grep -qiE 'address already in use|another server running on port' "$MYSQL_DIR/mysqld.err" && ((attempt < 5)); then
+        log "port $MYSQL_PORT is taken, trying the next one"
+        MYSQL_PORT=$((MYSQL_PORT + 1))
+        continue
+    fi
+    cat "$MYSQL_DIR/mysqld.err" >&2
+    die "mariadbd exited during startup"
+done
+
+# The test user: may create and drop its own databases. '%' covers TCP from
+# 127.0.0.1 (with --skip-name-resolve the host is matched as an IP); the
+# localhost/127.0.0.1 accounts also win over any anonymous ''@localhost.
+mysql_root <<'SQL'
+DROP USER IF EXISTS ''@'localhost';
+CREATE USER 'chat'@'%' IDENTIFIED BY 'chat';
+CREATE USER 'chat'@'localhost' IDENTIFIED BY 'chat';
+CREATE USER 'chat'@'127.0.0.1' IDENTIFIED BY 'chat';
+GRANT ALL PRIVILEGES ON *.* TO 'chat'@'%' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'chat'@'localhost' WITH GRANT OPTION;
+GRANT ALL PRIVILEGES ON *.* TO 'chat'@'127.0.0.1' WITH GRANT OPTION;
+FLUSH PRIVILEGES;
+SQL
+
+# --- Redis ------------------------------------------------------------------
+REDIS_DIR=$TMP_DIR/redis
+mkdir -p "$REDIS_DIR"
+REDIS_PORT=${CHAT_TEST_REDIS_PORT:-16379}
+for attempt in 1 2 3 4 5; do
+    REDIS_PORT=$(next_free_port "$REDIS_PORT")
+    log "starting redis-server on 127.0.0.1:$REDIS_PORT"
+    : >"$REDIS_DIR/redis.log"
+    # No persistence at all: --save '' and no AOF.
+    "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 \
+        --save '' --appendonly no --daemonize no \
+        --dir "$REDIS_DIR" --logfile "$REDIS_DIR/redis.log" \
+        </dev/null >/dev/null 2>&1 &
+    REDIS_PID=$!
+    deadline=$((SECONDS + 30))
+    while [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) != PONG ]]; do
+        if ! kill -0 "$REDIS_PID" 2>/dev/null; then break; fi
+        ((SECONDS < deadline)) || { cat "$REDIS_DIR/redis.log" >&2; die "redis-server did not answer within 30 s"; }
+        sleep 0.1
+    done
+    kill -0 "$REDIS_PID" 2>/dev/null && break
+    wait "$REDIS_PID" 2>/dev/null || true
+    REDIS_PID=""
+    if grep -qi 'address already in use' "$REDIS_DIR/redis.log" && ((attempt < 5)); then
+        log "port $REDIS_PORT is taken, trying the next one"
+        REDIS_PORT=$((REDIS_PORT + 1))
+        continue
+    fi
+    cat "$REDIS_DIR/redis.log" >&2
+    die "redis-server exited during startup"
+done
+
+export CHAT_TEST_MYSQL="Server=127.0.0.1;Port=$MYSQL_PORT;User ID=chat;Password=chat"
+export CHAT_TEST_REDIS="127.0.0.1:$REDIS_PORT"
+export CHAT_TEST_REDIS_SERVER=$REDIS_SERVER
+
+log "services ready in $(elapsed) s"
+log "MariaDB: $("$MYSQLD" --version)"
+log "         server $(mysql_root -N -B -e 'SELECT VERSION()') on 127.0.0.1:$MYSQL_PORT"
+log "Redis:   $("$REDIS_SERVER" --version)"
+log "         on 127.0.0.1:$REDIS_PORT"
+log "CHAT_TEST_MYSQL=$CHAT_TEST_MYSQL"
+log "CHAT_TEST_REDIS=$CHAT_TEST_REDIS"
+log "CHAT_TEST_REDIS_SERVER=$CHAT_TEST_REDIS_SERVER"
+
+run_tests "$@"
+exit "$TEST_RC"
