@@ -96,11 +96,12 @@ run_tests() {
     dotnet test Chat.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out"
     TEST_RC=${PIPESTATUS[0]}
     set -e
-    # One plain summary line over all test projects ("Failed: 0, Passed: 12,
-    # Skipped: 1, Total: 13" per project), so a CI log has a single total.
-    awk '/(Passed|Failed)! +- +Failed: +[0-9]+, +Passed: +[0-9]+, +Skipped: +[0-9]+/ {
-             line = $0; gsub(/[^0-9,]/, " ", line); split(line, n, ",")
-             f += n[1]; p += n[2]; s += n[3]; seen = 1 }
+    # One plain summary line over all test projects, from the normal logger's per-project
+    # "Total tests: N / Passed: N / Failed: N / Skipped: N" blocks, so CI's log ends on a single total.
+    awk '/^Total tests: +[0-9]+/ { seen = 1 }
+         /^ +Passed: +[0-9]+ *$/ { p += $2 }
+         /^ +Failed: +[0-9]+ *$/ { f += $2 }
+         /^ +Skipped: +[0-9]+ *$/ { s += $2 }
          END { if (seen) printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"
 }
 

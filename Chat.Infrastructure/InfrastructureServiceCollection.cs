@@ -23,6 +23,9 @@ public static class InfrastructureServiceCollection
     /// <summary>Tag of the health checks that decide readiness.</summary>
     public const string ReadyTag = "ready";
 
+    // A load balancer's probe wants a prompt answer; a server that takes longer than this is not ready.
+    private static readonly TimeSpan ReadyCheckTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// EF Core, Redis and the stores behind the domain ports. <c>ConnectionStrings:Chat</c> selects MySQL over the
     /// embedded SQLite file; <c>ConnectionStrings:Redis</c> selects the Redis stores and backplane over in-process ones.
@@ -46,7 +49,7 @@ public static class InfrastructureServiceCollection
         AddDatabase(builder);
         // Registered first: hosted services start in order, and everything after it needs the schema.
         services.AddHostedService<DatabaseMigrator>();
-        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag], timeout: ReadyCheckTimeout);
 
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (string.IsNullOrWhiteSpace(redis))
@@ -78,7 +81,8 @@ public static class InfrastructureServiceCollection
         builder.Services.AddDbContextPool<ChatDbContext, MySqlChatDbContext>(o => o.UseMySql(
             mySql,
             version ??= ServerVersion.AutoDetect(mySql),
-            mysql => mysql.EnableRetryOnFailure()));
+            // Rides out a failover or a dropped pooled connection, but fails a request within seconds in an outage.
+            mysql => mysql.EnableRetryOnFailure(maxRetryCount: 3, maxRetryDelay: TimeSpan.FromSeconds(1), errorNumbersToAdd: null)));
     }
 
     private static void AddInProcessStores(IServiceCollection services)
@@ -100,7 +104,7 @@ public static class InfrastructureServiceCollection
             configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
             return ConnectionMultiplexer.Connect(configuration);
         });
-        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag], timeout: ReadyCheckTimeout);
 
         services.AddSingleton<IRefreshTokenStore, RedisRefreshTokenStore>();
         services.AddSingleton<RedisUserPresence>();

@@ -35,7 +35,7 @@ public sealed class JwtOptions
 internal sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
 {
     public ValidateOptionsResult Validate(string? name, JwtOptions options) =>
-        Encoding.UTF8.GetByteCount(options.SigningKey) >= JwtOptions.MinimumKeyBytes
+        Encoding.UTF8.GetByteCount(options.SigningKey ?? "") >= JwtOptions.MinimumKeyBytes
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(
                 $"Jwt:SigningKey must be a secret of at least {JwtOptions.MinimumKeyBytes} bytes (UTF-8). " +

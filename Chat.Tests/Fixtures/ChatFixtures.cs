@@ -1,0 +1,56 @@
+namespace Chat.Tests.Fixtures;
+
+/// <summary>The app as deployed at scale: MySQL/MariaDB through EF Core and Redis for every store.</summary>
+public sealed class MySqlRedisChat : IAsyncLifetime
+{
+    public const string Name = "MySQL and Redis";
+
+    private readonly string database = $"chat_{Guid.NewGuid():N}";
+
+    public ChatApp App { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var servers = await TestServers.GetAsync();
+        var connectionString = await TestServers.CreateDatabaseAsync(database);
+        App = ChatApp.Start(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Chat"] = connectionString,
+            ["ConnectionStrings:Redis"] = servers.Redis,
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await TestServers.DropDatabaseAsync(database);
+    }
+}
+
+/// <summary>The app with no connection strings: SQLite in its data folder and in-process stores.</summary>
+public sealed class EmbeddedChat : IAsyncLifetime
+{
+    public const string Name = "Embedded";
+
+    private readonly string contentRoot = Directory.CreateTempSubdirectory("chat-embedded-").FullName;
+
+    public ChatApp App { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        App = ChatApp.Start(new Dictionary<string, string?>(), contentRoot);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        Directory.Delete(contentRoot, recursive: true);
+    }
+}
+
+[CollectionDefinition(MySqlRedisChat.Name)]
+public sealed class MySqlRedisCollection : ICollectionFixture<MySqlRedisChat>;
+
+[CollectionDefinition(EmbeddedChat.Name)]
+public sealed class EmbeddedCollection : ICollectionFixture<EmbeddedChat>;
