@@ -1,8 +1,11 @@
 using Chat.Api.Hubs;
+using System.Net;
 using Chat.Api.OpenApi;
+using Chat.Api.RateLimiting;
 using Chat.Infrastructure.Auth;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -34,13 +37,38 @@ public static class ApiServiceCollection
             .Configure<IOptions<JwtOptions>>((bearer, jwt) => ConfigureBearer(bearer, jwt.Value));
         services.AddAuthorization();
 
+        services.AddRateLimiter(o => o.AddChatPolicies());
+        services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, builder.Configuration));
+
+        services.AddOptions<ChatHubOptions>().BindConfiguration(ChatHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MessageRateLimitFilter>();
         services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            o.AddFilter<MessageRateLimitFilter>();
         });
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         return builder;
+    }
+
+    /// <summary>
+    /// X-Forwarded-For is believed only from a trusted proxy: by default a proxy on this host (loopback); with
+    /// <c>ForwardedHeaders:KnownProxies</c> set, exactly the addresses listed there.
+    /// </summary>
+    private static void ConfigureForwardedHeaders(ForwardedHeadersOptions options, IConfiguration configuration)
+    {
+        options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+        var proxies = configuration.GetSection("ForwardedHeaders:KnownProxies").Get<string[]>();
+        if (proxies is { Length: > 0 })
+        {
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            foreach (var proxy in proxies)
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+        }
     }
 
     private static void ConfigureBearer(JwtBearerOptions bearer, JwtOptions jwt)
@@ -76,6 +104,7 @@ public static class ApiServiceCollection
 
     public static WebApplication UseChatPipeline(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
@@ -87,11 +116,13 @@ public static class ApiServiceCollection
 
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         return app;
     }
 
+    // A connection ends when its access token does, so a revoked user is out within one access-token lifetime.
     public static HubEndpointConventionBuilder MapChatHub(this IEndpointRouteBuilder app) =>
-        app.MapHub<ChatHub>(ChatHub.Path);
+        app.MapHub<ChatHub>(ChatHub.Path, o => o.CloseOnAuthenticationExpiration = true);
 
     public static IEndpointRouteBuilder MapChatHealthChecks(this IEndpointRouteBuilder app)
     {

@@ -7,12 +7,14 @@ using Chat.Infrastructure.Avatars;
 using Chat.Infrastructure.InProcess;
 using Chat.Infrastructure.Persistence;
 using Chat.Infrastructure.Presence;
+using Chat.Infrastructure.RateLimiting;
 using Chat.Infrastructure.Redis;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -39,6 +41,14 @@ public static class InfrastructureServiceCollection
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
         services.AddSingleton<IPostConfigureOptions<JwtOptions>, DevelopmentSigningKey>();
         services.AddOptions<PresenceOptions>().BindConfiguration(PresenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthRateLimitOptions>().BindConfiguration(AuthRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MessageRateLimitOptions>().BindConfiguration(MessageRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new ChatRateLimiters(
+            sp.GetRequiredService<IOptions<AuthRateLimitOptions>>(),
+            sp.GetRequiredService<IOptions<MessageRateLimitOptions>>(),
+            sp.GetService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ChatRateLimiters>>()));
 
         services.Configure<PasswordHasherOptions>(o => o.IterationCount = Passwords.IterationCount);
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
@@ -102,6 +112,8 @@ public static class InfrastructureServiceCollection
             // Start, and keep serving what does not need Redis, while Redis is away; reconnect quickly when it is back.
             configuration.AbortOnConnectFail = false;
             configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
+            // While disconnected, fail at once (callers fall back or answer "unavailable") instead of queueing.
+            configuration.BacklogPolicy = BacklogPolicy.FailFast;
             return ConnectionMultiplexer.Connect(configuration);
         });
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag], timeout: ReadyCheckTimeout);

@@ -10,6 +10,8 @@ public sealed record SignupRequest(string? Username, string? Email, string? Pass
 /// <param name="Password">The password.</param>
 public sealed record LoginRequest(string? Username, string? Password);
 
+public sealed record RefreshRequest(string? RefreshToken);
+
 public sealed record TokenResponse(string AccessToken, string RefreshToken, string TokenType, int ExpiresIn, UserSummary User)
 {
     public static TokenResponse From(IssuedTokens tokens, User user) =>

@@ -1,5 +1,7 @@
 using Chat.Api.OpenApi;
+using Chat.Api.RateLimiting;
 using Chat.Domain;
+using Chat.Domain.Auth;
 using Chat.Domain.Users;
 using Chat.Infrastructure.Auth;
 using Chat.Infrastructure.Persistence;
@@ -13,14 +15,26 @@ public static class AuthEndpoints
     public static RouteGroupBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
         var auth = app.MapGroup("/api/auth").WithTags("Auth");
+        // Logout is outside the budget: revoking a session must always be possible.
+        var limited = auth.MapGroup("").RequireRateLimiting(RateLimits.Auth)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-        auth.MapPost("/signup", Signup)
+        limited.MapPost("/signup", Signup)
             .WithSummary("Create an account")
             .WithExamples(Examples.Signup, Examples.Profile);
-        auth.MapPost("/login", Login)
+        limited.MapPost("/login", Login)
             .WithSummary("Exchange a username (or email) and password for an access and a refresh token")
             .WithExamples(Examples.Login, Examples.Tokens)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
+        limited.MapPost("/refresh", Refresh)
+            .WithSummary("Exchange a refresh token for new tokens; the refresh token is consumed")
+            .WithDescription("A refresh token works once. Presenting a consumed one revokes its whole family, " +
+                "including the token that replaced it.")
+            .WithExamples(Examples.Refresh, Examples.Tokens)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        auth.MapPost("/logout", Logout)
+            .WithSummary("Revoke a refresh token and its family")
+            .WithExamples(Examples.Refresh);
 
         return auth;
     }
@@ -108,6 +122,44 @@ public static class AuthEndpoints
         var issued = await tokens.IssueAsync(user!, cancellationToken);
         return TypedResults.Ok(TokenResponse.From(issued, user!));
     }
+
+    static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
+        RefreshRequest request,
+        ChatDbContext db,
+        TokenIssuer tokens,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.RefreshToken))
+        {
+            return RefreshTokenRequired();
+        }
+
+        var rotation = await tokens.RotateAsync(request.RefreshToken, cancellationToken);
+        var user = rotation.Result is { Outcome: RotationOutcome.Rotated, Entry: { } entry }
+            ? await db.Users.FindAsync([entry.UserId], cancellationToken)
+            : null;
+        return user is null
+            ? TypedResults.Problem(title: "The refresh token is invalid, expired or revoked.", statusCode: StatusCodes.Status401Unauthorized)
+            : TypedResults.Ok(TokenResponse.From(tokens.Issue(user, rotation.ReplacementToken), user));
+    }
+
+    // The refresh token is the credential: no bearer token is needed, and an unknown token is no error.
+    static async Task<Results<NoContent, ValidationProblem>> Logout(
+        RefreshRequest request,
+        TokenIssuer tokens,
+        CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.RefreshToken))
+        {
+            return RefreshTokenRequired();
+        }
+
+        await tokens.RevokeAsync(request.RefreshToken, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    static ValidationProblem RefreshTokenRequired() =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["refreshToken"] = ["The refresh token is required."] });
 
     static async Task<ProblemHttpResult?> FindConflictAsync(ChatDbContext db, User user, CancellationToken cancellationToken)
     {

@@ -5,15 +5,30 @@ using Chat.Domain.Presence;
 using Chat.Domain.Users;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 
 namespace Chat.Api.Hubs;
 
 [Authorize]
-public sealed class ChatHub(IUserDirectory users, IUserPresence presence, TimeProvider time) : Hub<IChatClient>
+public sealed class ChatHub(
+    IUserDirectory users,
+    IUserPresence presence,
+    IOptions<ChatHubOptions> options,
+    TimeProvider time) : Hub<IChatClient>
 {
     public const string Path = "/hubs/chat";
 
-    public override Task OnConnectedAsync() => presence.ConnectedAsync(Context.UserIdentifier!, Context.ConnectionAborted);
+    public override async Task OnConnectedAsync()
+    {
+        var connections = await presence.ConnectedAsync(Context.UserIdentifier!, Context.ConnectionAborted);
+        var limit = options.Value.MaxConnectionsPerUser;
+        if (connections > limit)
+        {
+            // Thrown here, the error closes this connection and the client is told why (OnDisconnected does not run).
+            await presence.DisconnectedAsync(Context.UserIdentifier!);
+            throw new HubException($"Too many connections: a user may hold at most {limit}. Close another one and retry.");
+        }
+    }
 
     public override Task OnDisconnectedAsync(Exception? exception) => presence.DisconnectedAsync(Context.UserIdentifier!);
 

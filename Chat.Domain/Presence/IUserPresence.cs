@@ -6,7 +6,8 @@ namespace Chat.Domain.Presence;
 /// </summary>
 public interface IUserPresence
 {
-    Task ConnectedAsync(string userId, CancellationToken cancellationToken = default);
+    /// <summary>Counts a new connection; returns the user's live connections on every instance, this one included.</summary>
+    Task<int> ConnectedAsync(string userId, CancellationToken cancellationToken = default);
 
     Task DisconnectedAsync(string userId, CancellationToken cancellationToken = default);
 

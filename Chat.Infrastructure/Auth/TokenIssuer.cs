@@ -3,6 +3,7 @@ using System.Text;
 using Chat.Domain;
 using Chat.Domain.Auth;
 using Chat.Domain.Users;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -11,8 +12,15 @@ namespace Chat.Infrastructure.Auth;
 
 public sealed record IssuedTokens(string AccessToken, string RefreshToken, int ExpiresIn);
 
+/// <summary>The outcome of presenting a refresh token, and the token that replaces it when it was live.</summary>
+public sealed record RefreshTokenRotation(RotationResult Result, string ReplacementToken);
+
 /// <summary>Mints access JWTs and opaque refresh tokens; only a refresh token's hash is ever stored.</summary>
-public sealed class TokenIssuer(IOptions<JwtOptions> options, IRefreshTokenStore refreshTokens, TimeProvider time)
+public sealed partial class TokenIssuer(
+    IOptions<JwtOptions> options,
+    IRefreshTokenStore refreshTokens,
+    TimeProvider time,
+    ILogger<TokenIssuer> logger)
 {
     /// <summary>The JWT <c>typ</c> of access tokens (RFC 9068), checked on every request.</summary>
     public const string AccessTokenType = "at+jwt";
@@ -27,8 +35,28 @@ public sealed class TokenIssuer(IOptions<JwtOptions> options, IRefreshTokenStore
         var family = new RefreshTokenEntry(user.Id, SortableId.New(time), time.GetUtcNow() + jwt.RefreshTokenLifetime);
         var refreshToken = NewRefreshToken();
         await refreshTokens.StoreAsync(HashRefreshToken(refreshToken), family, cancellationToken);
-        return new IssuedTokens(CreateAccessToken(user), refreshToken, (int)jwt.AccessTokenLifetime.TotalSeconds);
+        return Issue(user, refreshToken);
     }
+
+    /// <summary>Tokens for <paramref name="user"/> around a refresh token already stored.</summary>
+    public IssuedTokens Issue(User user, string refreshToken) =>
+        new(CreateAccessToken(user), refreshToken, (int)jwt.AccessTokenLifetime.TotalSeconds);
+
+    /// <summary>Consumes <paramref name="refreshToken"/>; a second use of one token revokes its whole family.</summary>
+    public async Task<RefreshTokenRotation> RotateAsync(string refreshToken, CancellationToken cancellationToken)
+    {
+        var replacement = NewRefreshToken();
+        var result = await refreshTokens.RotateAsync(HashRefreshToken(refreshToken), HashRefreshToken(replacement), cancellationToken);
+        if (result is { Outcome: RotationOutcome.ReuseDetected, Entry: { } entry })
+        {
+            LogReuse(logger, entry.UserId, entry.FamilyId);
+        }
+
+        return new RefreshTokenRotation(result, replacement);
+    }
+
+    public Task RevokeAsync(string refreshToken, CancellationToken cancellationToken) =>
+        refreshTokens.RevokeFamilyAsync(HashRefreshToken(refreshToken), cancellationToken);
 
     public string CreateAccessToken(User user)
     {
@@ -56,4 +84,7 @@ public sealed class TokenIssuer(IOptions<JwtOptions> options, IRefreshTokenStore
 
     public static string HashRefreshToken(string refreshToken) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(refreshToken)));
+
+    [LoggerMessage(LogLevel.Warning, "Security: a consumed refresh token was presented again; revoked family {FamilyId} of user {UserId}")]
+    private static partial void LogReuse(ILogger logger, string userId, string familyId);
 }

@@ -35,11 +35,8 @@ public sealed class ConnectionCounts : IUserPresence
 
     public IReadOnlyCollection<KeyValuePair<string, int>> Snapshot() => counts.ToArray();
 
-    Task IUserPresence.ConnectedAsync(string userId, CancellationToken cancellationToken)
-    {
-        Increment(userId);
-        return Task.CompletedTask;
-    }
+    Task<int> IUserPresence.ConnectedAsync(string userId, CancellationToken cancellationToken) =>
+        Task.FromResult(Increment(userId));
 
     Task IUserPresence.DisconnectedAsync(string userId, CancellationToken cancellationToken)
     {

@@ -21,7 +21,7 @@ internal sealed partial class RedisUserPresence(
     private const string InstancesKey = "chat:presence:instances";
     private const string InstanceKeyPrefix = "chat:presence:instance:";
 
-    // Deltas keep concurrent connects of one user correct without a lock; a delta that fails marks the copy in Redis
+    // Returns the user's connections on every live instance. Deltas keep concurrent connects of one user correct without a lock; a delta that fails marks the copy in Redis
     // stale, and the next heartbeat rewrites it from the local counts.
     private static readonly LuaScript Change = LuaScript.Prepare("""
         local t = redis.call('TIME')
@@ -30,7 +30,11 @@ internal sealed partial class RedisUserPresence(
         if n <= 0 then redis.call('HDEL', @instanceKey, @userId) end
         redis.call('PEXPIRE', @instanceKey, @ttl)
         redis.call('ZADD', @instancesKey, now + @ttl, @instanceId)
-        return n
+        local total = 0
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', @instancesKey, now, '+inf')) do
+            total = total + (tonumber(redis.call('HGET', @prefix .. id, @userId)) or 0)
+        end
+        return total
         """);
 
     private static readonly LuaScript Heartbeat = LuaScript.Prepare("""
@@ -68,21 +72,22 @@ internal sealed partial class RedisUserPresence(
     private readonly ConnectionCounts local = new();
     private readonly string instanceId = Guid.NewGuid().ToString("N");
     private volatile bool stale;
+    private int stopped;
 
     private RedisKey InstanceKey => InstanceKeyPrefix + instanceId;
 
     private long TtlMilliseconds => (long)options.Value.Ttl.TotalMilliseconds;
 
-    public Task ConnectedAsync(string userId, CancellationToken cancellationToken = default)
+    public async Task<int> ConnectedAsync(string userId, CancellationToken cancellationToken = default)
     {
-        local.Increment(userId);
-        return ApplyAsync(userId, +1);
+        var here = local.Increment(userId);
+        return await ApplyAsync(userId, +1) ?? here;
     }
 
-    public Task DisconnectedAsync(string userId, CancellationToken cancellationToken = default)
+    public async Task DisconnectedAsync(string userId, CancellationToken cancellationToken = default)
     {
         local.Decrement(userId);
-        return ApplyAsync(userId, -1);
+        await ApplyAsync(userId, -1);
     }
 
     public async Task<IReadOnlyCollection<string>> GetOnlineUserIdsAsync(CancellationToken cancellationToken = default)
@@ -95,14 +100,16 @@ internal sealed partial class RedisUserPresence(
         return (string[])result!;
     }
 
-    private async Task ApplyAsync(string userId, int delta)
+    /// <returns>The user's connections on every instance, or null when Redis could not be reached.</returns>
+    private async Task<int?> ApplyAsync(string userId, int delta)
     {
         try
         {
-            await redis.GetDatabase().ScriptEvaluateAsync(Change, new
+            return (int)await redis.GetDatabase().ScriptEvaluateAsync(Change, new
             {
                 instanceKey = InstanceKey,
                 instancesKey = (RedisKey)InstancesKey,
+                prefix = InstanceKeyPrefix,
                 instanceId,
                 userId,
                 delta,
@@ -114,6 +121,7 @@ internal sealed partial class RedisUserPresence(
             // The connection itself is fine: presence catches up at the next heartbeat.
             stale = true;
             LogWriteFailed(logger, ex);
+            return null;
         }
     }
 
@@ -153,13 +161,20 @@ internal sealed partial class RedisUserPresence(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        if (Interlocked.Exchange(ref stopped, 1) == 1)
+        {
+            return;
+        }
+
+        // Best effort: when Redis is away, or a host stopped from two threads at once has already disposed the
+        // connection, the TTL removes this instance's users instead.
         try
         {
             var db = redis.GetDatabase();
             await db.SortedSetRemoveAsync(InstancesKey, instanceId);
             await db.KeyDeleteAsync(InstanceKey);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
         {
             LogWriteFailed(logger, ex);
         }

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Chat.Tests.Fixtures;
@@ -18,11 +19,13 @@ public sealed class ChatApp : WebApplicationFactory<Program>
     private static int userCount;
     private readonly IReadOnlyDictionary<string, string?> settings;
     private readonly string? contentRoot;
+    private readonly Action<IServiceCollection>? services;
 
-    private ChatApp(IReadOnlyDictionary<string, string?> settings, string? contentRoot)
+    private ChatApp(IReadOnlyDictionary<string, string?> settings, string? contentRoot, Action<IServiceCollection>? services)
     {
         this.settings = settings;
         this.contentRoot = contentRoot;
+        this.services = services;
         UseKestrel(0);
     }
 
@@ -32,16 +35,26 @@ public sealed class ChatApp : WebApplicationFactory<Program>
 
     public Uri BaseAddress => Http.BaseAddress!;
 
-    /// <summary>Starts an instance. Settings use configuration keys ("Jwt:SigningKey"); a null value removes a key.</summary>
-    public static ChatApp Start(IDictionary<string, string?> settings, string? contentRoot = null)
+    /// <summary>
+    /// Starts an instance. Settings use configuration keys ("Jwt:SigningKey") and override these defaults: the test
+    /// signing key, and limits high enough that tests creating many users from one address are not throttled (the
+    /// rate-limit tests set their own).
+    /// </summary>
+    public static ChatApp Start(IDictionary<string, string?> settings, string? contentRoot = null, Action<IServiceCollection>? services = null)
     {
-        var all = new Dictionary<string, string?> { ["Jwt:SigningKey"] = SigningKey };
+        var all = new Dictionary<string, string?>
+        {
+            ["Jwt:SigningKey"] = SigningKey,
+            ["RateLimiting:Auth:PermitLimit"] = "1000000",
+            ["RateLimiting:Messages:PermitsPerSecond"] = "100000",
+            ["RateLimiting:Messages:Burst"] = "100000",
+        };
         foreach (var (key, value) in settings)
         {
             all[key] = value;
         }
 
-        var app = new ChatApp(all, contentRoot);
+        var app = new ChatApp(all, contentRoot, services);
         app.StartServer();
         app.Http = app.CreateClient();
         return app;
@@ -58,6 +71,11 @@ public sealed class ChatApp : WebApplicationFactory<Program>
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
         }
 
         builder.ConfigureLogging(logging =>
@@ -118,6 +136,12 @@ public sealed class ChatApp : WebApplicationFactory<Program>
 
     public Task<ChatConnection> ConnectAsync(TestUser user) => ConnectAsync(user.AccessToken);
 
+    public async Task<HttpResponseMessage> RefreshAsync(string refreshToken) =>
+        await Http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken });
+
+    public async Task<HttpResponseMessage> LogoutAsync(string refreshToken) =>
+        await Http.PostAsJsonAsync("/api/auth/logout", new { refreshToken });
+
     private sealed record TokenBody(string AccessToken, string RefreshToken, UserBody User);
 
     private sealed record UserBody(string Id);
@@ -129,14 +153,23 @@ public sealed record TestUser(string Id, string Username, string Email, string P
 public sealed class ChatConnection : IAsyncDisposable
 {
     private readonly Channel<ChatMessage> received = Channel.CreateUnbounded<ChatMessage>();
+    private readonly TaskCompletionSource<Exception?> closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ChatConnection(HubConnection hub)
     {
         Hub = hub;
         hub.On<ChatMessage>("ReceiveMessage", m => received.Writer.TryWrite(m));
+        hub.Closed += error =>
+        {
+            closed.TrySetResult(error);
+            return Task.CompletedTask;
+        };
     }
 
     public HubConnection Hub { get; }
+
+    /// <summary>Completes when the connection closes, with the error the server gave, if any.</summary>
+    public Task<Exception?> Closed => closed.Task;
 
     public Task<SendReceipt> SendRawAsync(object? raw) => Hub.InvokeAsync<SendReceipt>("SendRaw", raw);
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Chat.Tests.Fixtures;
 
 /// <summary>The app as deployed at scale: MySQL/MariaDB through EF Core and Redis for every store.</summary>
@@ -7,17 +9,32 @@ public sealed class MySqlRedisChat : IAsyncLifetime
 
     private readonly string database = $"chat_{Guid.NewGuid():N}";
 
+    private string connectionString = "";
+    private string redis = "";
+
     public ChatApp App { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        var servers = await TestServers.GetAsync();
-        var connectionString = await TestServers.CreateDatabaseAsync(database);
-        App = ChatApp.Start(new Dictionary<string, string?>
+        redis = (await TestServers.GetAsync()).Redis;
+        connectionString = await TestServers.CreateDatabaseAsync(database);
+        App = StartInstance();
+    }
+
+    /// <summary>Another instance on the same database and Redis; the caller disposes it.</summary>
+    public ChatApp StartInstance(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    {
+        var all = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Chat"] = connectionString,
-            ["ConnectionStrings:Redis"] = servers.Redis,
-        });
+            ["ConnectionStrings:Redis"] = redis,
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return ChatApp.Start(all, services: services);
     }
 
     public async Task DisposeAsync()
