@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using StackExchange.Redis;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -26,9 +27,14 @@ public static class ApiServiceCollection
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
 
         services.AddProblemDetails();
-        // Development rethrows malformed request bodies; they are the client's error there too, not a 500.
-        services.AddExceptionHandler(o => o.StatusCodeSelector = ex =>
-            ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError);
+        // Development rethrows malformed request bodies: the client's error there too, not a 500. A Redis outage is
+        // the service being briefly unavailable, not a bug.
+        services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex switch
+        {
+            BadHttpRequestException bad => bad.StatusCode,
+            RedisException => StatusCodes.Status503ServiceUnavailable,
+            _ => StatusCodes.Status500InternalServerError,
+        });
         services.AddOptions<SwaggerOptions>().BindConfiguration(SwaggerOptions.Section);
         services.AddOpenApi(o => o.AddBearerSecurity());
 
@@ -42,11 +48,13 @@ public static class ApiServiceCollection
 
         services.AddOptions<ChatHubOptions>().BindConfiguration(ChatHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MessageRateLimitFilter>();
+        services.AddSingleton<DeliveryUnavailableFilter>();
         services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
-            o.AddFilter<MessageRateLimitFilter>();
+            o.AddFilter<MessageRateLimitFilter>(); // first: a call over the limit costs nothing else
+            o.AddFilter<DeliveryUnavailableFilter>();
         });
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         return builder;

@@ -104,16 +104,23 @@ public static class InfrastructureServiceCollection
         services.AddHostedService(sp => sp.GetRequiredService<InProcessUserDirectory>());
     }
 
+    /// <summary>
+    /// Start, and keep serving what does not need Redis, while Redis is away; while disconnected fail at once (callers
+    /// fall back or answer "unavailable") instead of queueing; reconnect within seconds when it is back.
+    /// </summary>
+    private static void ConfigureResilience(ConfigurationOptions configuration)
+    {
+        configuration.AbortOnConnectFail = false;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
+    }
+
     private static void AddRedisStores(IServiceCollection services, string redis)
     {
         services.AddSingleton<IConnectionMultiplexer>(_ =>
         {
             var configuration = ConfigurationOptions.Parse(redis);
-            // Start, and keep serving what does not need Redis, while Redis is away; reconnect quickly when it is back.
-            configuration.AbortOnConnectFail = false;
-            configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
-            // While disconnected, fail at once (callers fall back or answer "unavailable") instead of queueing.
-            configuration.BacklogPolicy = BacklogPolicy.FailFast;
+            ConfigureResilience(configuration);
             return ConnectionMultiplexer.Connect(configuration);
         });
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag], timeout: ReadyCheckTimeout);
@@ -126,10 +133,12 @@ public static class InfrastructureServiceCollection
         services.AddSingleton<IUserDirectory>(sp => sp.GetRequiredService<RedisUserDirectory>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisUserDirectory>());
 
+        // The backplane: Clients.User reaches a user's connections on every instance. Like the stores, it fails
+        // fast while Redis is away (the hub then says delivery is unavailable) and reconnects quickly.
         services.AddSignalR().AddStackExchangeRedis(redis, o =>
         {
             o.Configuration.ChannelPrefix = RedisChannel.Literal("chat");
-            o.Configuration.AbortOnConnectFail = false;
+            ConfigureResilience(o.Configuration);
         });
     }
 }

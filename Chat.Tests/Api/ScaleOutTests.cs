@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Chat.Tests.Fixtures;
+using Microsoft.AspNetCore.SignalR;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Chat.Tests.Api;
+
+/// <summary>Two instances on one database and one Redis behave as one service.</summary>
+[Collection(MySqlRedisChat.Name)]
+public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output) : IAsyncLifetime
+{
+    private ChatApp first = null!;
+    private ChatApp second = null!;
+
+    public Task InitializeAsync()
+    {
+        first = chat.App;
+        second = chat.StartInstance();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await second.DisposeAsync();
+
+    private static async Task<List<string?>> OnlineIdsAsync(ChatApp app, TestUser asUser)
+    {
+        var response = await app.Http.SendAsync(app.Authorized(HttpMethod.Get, "/api/users/online", asUser.AccessToken));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<List<JsonElement>>())!.Select(u => u.GetProperty("id").GetString()).ToList();
+    }
+
+    [Fact]
+    public async Task Messages_cross_instances_both_ways()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await second.CreateUserAsync();
+        await using var aliceConnection = await first.ConnectAsync(alice);
+        await using var bobConnection = await second.ConnectAsync(bob);
+
+        await aliceConnection.SendRawAsync($"{bob.Id}:hello from the first instance");
+        await bobConnection.SendRawAsync($"{alice.Id}:hello from the second instance");
+
+        Assert.Equal("hello from the first instance", (await bobConnection.NextMessageAsync()).Text);
+        Assert.Equal("hello from the second instance", (await aliceConnection.NextMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task A_receiver_connected_to_both_instances_gets_the_message_on_every_connection()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var aliceConnection = await second.ConnectAsync(alice);
+        await using var bobOnFirst = await first.ConnectAsync(bob);
+        await using var bobOnSecond = await second.ConnectAsync(bob);
+
+        await aliceConnection.SendRawAsync($"{bob.Id}:everywhere");
+
+        Assert.Equal("everywhere", (await bobOnFirst.NextMessageAsync()).Text);
+        Assert.Equal("everywhere", (await bobOnSecond.NextMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Either_instance_lists_users_connected_to_the_other()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await second.CreateUserAsync();
+        await using var aliceConnection = await first.ConnectAsync(alice);
+        await using var bobConnection = await second.ConnectAsync(bob);
+
+        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(second, bob)).Contains(alice.Id));
+    }
+
+    [Fact]
+    public async Task A_refresh_token_issued_by_one_instance_refreshes_on_the_other_and_reuse_is_caught_on_either()
+    {
+        var alice = await first.CreateUserAsync();
+
+        var refreshed = await second.RefreshAsync(alice.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        var replacement = (await refreshed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("refreshToken").GetString()!;
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await first.RefreshAsync(alice.RefreshToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await second.RefreshAsync(replacement)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_clean_shutdown_removes_its_users_at_once()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        var leaving = chat.StartInstance();
+        var bobConnection = await leaving.ConnectAsync(bob);
+        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+
+        await leaving.DisposeAsync();
+
+        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(first, alice)).Contains(bob.Id), TimeSpan.FromSeconds(3));
+        await bobConnection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_crashed_instance_users_leave_the_online_list_within_the_presence_TTL()
+    {
+        // The instance reaches Redis through a proxy: cutting it stops its heartbeat as a crash would, while the
+        // WebSocket to the instance stays up.
+        var servers = await TestServers.GetAsync();
+        await using var proxy = TcpProxy.For(ConfigurationOptions.Parse(servers.Redis).EndPoints.Single());
+        await using var crashing = chat.StartInstance(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = $"127.0.0.1:{proxy.Port}",
+            ["Presence:TtlSeconds"] = "3",
+        });
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var bobConnection = await crashing.ConnectAsync(bob);
+        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+
+        var clock = Stopwatch.StartNew();
+        proxy.Stop();
+
+        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(first, alice)).Contains(bob.Id), TimeSpan.FromSeconds(3 + 1 + 2));
+        output.WriteLine($"Presence expired {clock.Elapsed.TotalSeconds:0.0} s after the heartbeat stopped (TTL 3 s).");
+    }
+
+    [Fact]
+    public async Task While_Redis_is_down_sends_fail_clearly_and_within_30_s_of_its_return_delivery_works_again()
+    {
+        await using var redis = await PrivateRedis.StartNewAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Redis"] = redis.ConnectionString,
+            ["Presence:TtlSeconds"] = "3",
+        };
+        await using var one = chat.StartInstance(settings);
+        await using var two = chat.StartInstance(settings);
+        var alice = await one.CreateUserAsync();
+        var bob = await two.CreateUserAsync();
+        await using var aliceConnection = await one.ConnectAsync(alice);
+        await using var bobConnection = await two.ConnectAsync(bob);
+        await aliceConnection.SendRawAsync($"{bob.Id}:before");
+        Assert.Equal("before", (await bobConnection.NextMessageAsync()).Text);
+
+        await redis.StopAsync();
+
+        var unavailable = await Assert.ThrowsAsync<HubException>(() => aliceConnection.SendRawAsync($"{bob.Id}:during"));
+        Assert.Contains("unavailable", unavailable.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await one.Http.GetAsync("/health/ready")).StatusCode);
+        var login = await one.LoginAsync(alice.Username, alice.Password);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, login.StatusCode);
+        Assert.Equal("application/problem+json", login.Content.Headers.ContentType?.MediaType);
+
+        await redis.StartAsync();
+        var clock = Stopwatch.StartNew();
+
+        // Delivered end to end, not merely accepted: the receiving instance must have subscribed again too.
+        await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                await aliceConnection.SendRawAsync($"{bob.Id}:after");
+                return (await bobConnection.NextMessageAsync(TimeSpan.FromSeconds(1))).Text == "after";
+            }
+            catch (Exception ex) when (ex is HubException or OperationCanceledException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30));
+        output.WriteLine($"Delivery resumed {clock.Elapsed.TotalSeconds:0.0} s after Redis came back.");
+
+        // Redis came back empty: both instances register their users again.
+        await Eventually.TrueAsync(async () =>
+        {
+            var online = await OnlineIdsAsync(one, alice);
+            return online.Contains(alice.Id) && online.Contains(bob.Id);
+        }, TimeSpan.FromSeconds(30));
+        output.WriteLine($"Both users listed again {clock.Elapsed.TotalSeconds:0.0} s after Redis came back.");
+        Assert.Equal(HttpStatusCode.OK, (await one.Http.GetAsync("/health/ready")).StatusCode);
+    }
+}
