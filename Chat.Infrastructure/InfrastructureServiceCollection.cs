@@ -54,7 +54,18 @@ public static class InfrastructureServiceCollection
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<Passwords>();
         services.AddSingleton<TokenIssuer>();
-        services.AddSingleton<IAvatarProvider, GravatarAvatarProvider>();
+        services.AddOptions<UnsplashOptions>().BindConfiguration(UnsplashOptions.Section)
+            .Validate(o => o.HasValidBaseUrl, "Unsplash:BaseUrl must be an absolute http(s) URL.").ValidateOnStart();
+        services.AddHttpClient<IAvatarProvider, AvatarProvider>((sp, http) =>
+                http.BaseAddress = sp.GetRequiredService<IOptions<UnsplashOptions>>().Value.BaseAddress)
+            .AddStandardResilienceHandler(o =>
+            {
+                // Signup waits for the picture: two seconds in all, one retry of a quick failure, then Gravatar.
+                o.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(2);
+                o.AttemptTimeout.Timeout = TimeSpan.FromSeconds(1);
+                o.Retry.MaxRetryAttempts = 1;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(100);
+            });
 
         AddDatabase(builder);
         // Registered first: hosted services start in order, and everything after it needs the schema.

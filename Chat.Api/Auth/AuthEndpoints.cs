@@ -63,7 +63,8 @@ public static class AuthEndpoints
         }
 
         user.PasswordHash = passwords.Hash(user, request.Password!);
-        user.AvatarUrl = await avatars.GetAvatarUrlAsync(user.Email, cancellationToken);
+        // Unsplash never blocks a signup: any failure of it means Gravatar.
+        user.AvatarUrl = await avatars.RandomUnsplashUrlAsync(cancellationToken) ?? avatars.GravatarUrl(user.Email);
         db.Users.Add(user);
         try
         {

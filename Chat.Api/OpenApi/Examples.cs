@@ -12,6 +12,8 @@ internal static class Examples
 
     public static readonly RefreshRequest Refresh = new("kq3Jm9Vx1sWbQ7rT0yZpL4nE8hC2fA6uGdOiXjYe5Mw");
 
+    public static readonly AvatarRequest AvatarChange = new("unsplash");
+
     public static readonly UserProfile Profile = new(Id, "alice", "alice@example.com", Avatar, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
 
     public static readonly UserSummary Summary = new(Id, "alice", Avatar);

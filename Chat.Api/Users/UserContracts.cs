@@ -13,3 +13,6 @@ public sealed record UserProfile(string Id, string Username, string Email, strin
 {
     public static UserProfile From(User user) => new(user.Id, user.Username, user.Email, user.AvatarUrl, user.CreatedAt);
 }
+
+/// <param name="Source">"gravatar" or "unsplash".</param>
+public sealed record AvatarRequest(string? Source);

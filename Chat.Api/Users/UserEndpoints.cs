@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Chat.Api.OpenApi;
 using Chat.Domain.Presence;
+using Chat.Domain.Users;
 using Chat.Infrastructure.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -18,6 +19,10 @@ public static class UserEndpoints
         users.MapGet("/me", GetMe)
             .WithSummary("The signed-in user's account")
             .WithExamples(response: Examples.Profile);
+        users.MapPost("/me/avatar", ChangeAvatar)
+            .WithSummary("Pick a new profile picture from Gravatar or from a random Unsplash photo")
+            .WithExamples(Examples.AvatarChange, Examples.Profile)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         users.MapGet("/online", GetOnline)
             .WithSummary("Every user with at least one live hub connection, on any instance")
             .WithExamples(response: new[] { Examples.Summary });
@@ -35,6 +40,44 @@ public static class UserEndpoints
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
         return user is null ? NoSuchUser() : TypedResults.Ok(UserProfile.From(user));
     }
+
+    static async Task<Results<Ok<UserProfile>, ValidationProblem, ProblemHttpResult>> ChangeAvatar(
+        AvatarRequest request, ClaimsPrincipal principal, ChatDbContext db, IAvatarProvider avatars, CancellationToken cancellationToken)
+    {
+        if (request.Source is not ("gravatar" or "unsplash"))
+        {
+            return SourceProblem("The source must be \"gravatar\" or \"unsplash\".");
+        }
+
+        if (request.Source == "unsplash" && !avatars.UnsplashConfigured)
+        {
+            return SourceProblem("Unsplash is not configured on this server; use \"gravatar\".");
+        }
+
+        var id = principal.FindFirstValue(JwtRegisteredClaimNames.Sub);
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
+        if (user is null)
+        {
+            return NoSuchUser();
+        }
+
+        var url = request.Source == "gravatar"
+            ? avatars.GravatarUrl(user.Email)
+            : await avatars.RandomUnsplashUrlAsync(cancellationToken);
+        if (url is null)
+        {
+            return TypedResults.Problem(
+                title: "Unsplash did not answer; your picture is unchanged. Try again shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
+        user.AvatarUrl = url;
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Ok(UserProfile.From(user));
+    }
+
+    static ValidationProblem SourceProblem(string error) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [error] });
 
     static async Task<Results<Ok<UserSummary>, ProblemHttpResult>> GetById(
         string id, ChatDbContext db, CancellationToken cancellationToken)
