@@ -116,6 +116,10 @@ public static class ApiServiceCollection
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
+        // The browser client (wwwroot): index.html at "/".
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+
         if (app.Services.GetRequiredService<IOptions<SwaggerOptions>>().Value.Enabled)
         {
             app.MapOpenApi();
