@@ -14,7 +14,16 @@
 #   CHAT_TEST_LOCAL_SERVICES=1     start the private servers even if Docker answers
 #   CHAT_TEST_DRY_RUN=1            instead of `dotnet test`, only check that both
 #                                  servers accept the test credentials
+#   CHAT_TEST_CLUSTER=0|1          run the cluster smoke test afterwards (default: 1,
+#                                  or 0 when the arguments include --filter)
 # Extra arguments are passed to `dotnet test` (e.g. ./test.sh --filter Redis).
+#
+# Two runs, one summary: first `dotnet test` over the solution with
+# --filter "Category!=Cluster" (added only when the arguments hold no --filter
+# of their own), then the cluster smoke test (Category=Cluster): scripts/cluster.sh
+# starts two API instances behind nginx, with their own MariaDB and Redis, under
+# this run's temporary directory on free loopback ports, and stops them on exit.
+# The last line adds up both runs; the exit code is non-zero if either failed.
 #
 # Exported to the tests:
 #   CHAT_TEST_MYSQL         ADO.NET connection string without a database name
@@ -45,6 +54,7 @@ TMP_DIR=""
 MYSQL_PID=""
 REDIS_PID=""
 TEST_RC=""
+CLUSTER_DIR=""
 
 stop_pid() { # stop_pid PID NAME: SIGTERM, wait up to 30 s, then SIGKILL
     local pid=$1 name=$2 i
@@ -63,6 +73,8 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
+    [[ -n $CLUSTER_DIR ]] && { CHAT_CLUSTER_DIR=$CLUSTER_DIR scripts/cluster.sh stop >/dev/null 2>&1 \
+        || log "scripts/cluster.sh stop failed"; }
     stop_pid "$REDIS_PID" redis-server
     stop_pid "$MYSQL_PID" mariadbd
     [[ -n $TMP_DIR ]] && rm -rf "$TMP_DIR"
@@ -77,9 +89,52 @@ trap 'exit 143' TERM
 # Everything this run creates (server data, sockets, logs) lives here.
 TMP_DIR=$(mktemp -d -t chat-test.XXXXXXXX)
 
+port_in_use() { # true if something accepts TCP connections on 127.0.0.1:$1
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+next_free_port() { # next_free_port FIRST: first port >= FIRST that nobody listens on
+    local p=$1
+    while port_in_use "$p"; do
+        ((p < $1 + 200)) || die "no free port in $1..$p"
+        p=$((p + 1))
+    done
+    echo "$p"
+}
+
 # ---------------------------------------------------------------------------
 # Running the tests (same for both the Docker and the private-server path).
 # ---------------------------------------------------------------------------
+
+# The cluster smoke test: scripts/cluster.sh starts two instances behind nginx (with their own MariaDB and
+# Redis, on ports apart from the ones above), the test runs against nginx, and cleanup() stops it all.
+# Output goes to the same log as the main run, for the summary. Returns the test run's exit code.
+run_cluster_tests() {
+    local out=$1 url api1 rc
+    CLUSTER_DIR=$TMP_DIR/cluster
+    api1=$(next_free_port 15101)
+    export CHAT_CLUSTER_DIR=$CLUSTER_DIR
+    export CHAT_CLUSTER_PORT CHAT_CLUSTER_API1_PORT=$api1 CHAT_CLUSTER_API2_PORT CHAT_CLUSTER_MYSQL_PORT CHAT_CLUSTER_REDIS_PORT
+    CHAT_CLUSTER_PORT=$(next_free_port 18080)
+    CHAT_CLUSTER_API2_PORT=$(next_free_port $((api1 + 1)))
+    CHAT_CLUSTER_MYSQL_PORT=$(next_free_port 23306)
+    CHAT_CLUSTER_REDIS_PORT=$(next_free_port 26379)
+    log "starting the cluster (two instances behind nginx) for the cluster smoke test"
+    # The main run has just built everything in Release: publish that build.
+    if ! url=$(CHAT_CLUSTER_NO_BUILD=1 scripts/cluster.sh start); then
+        log "scripts/cluster.sh start failed: the cluster smoke test did not run"
+        # Counted as a failed test, so the summary line says so too.
+        printf 'Total tests: 1\n     Failed: 1\n' >>"$out"
+        return 1
+    fi
+    log "running: dotnet test Chat.Tests -c Release --no-build --filter Category=Cluster (CHAT_CLUSTER_URL=$url)"
+    set +e
+    CHAT_CLUSTER_URL=$url dotnet test Chat.Tests -c Release --no-build --filter "Category=Cluster" \
+        --logger "console;verbosity=normal" 2>&1 | tee -a "$out"
+    rc=${PIPESTATUS[0]}
+    set -e
+    return "$rc"
+}
+
 run_tests() {
     if [[ ${CHAT_TEST_DRY_RUN:-0} == 1 ]]; then
         log "dry run: checking the services instead of running dotnet test"
@@ -90,12 +145,26 @@ run_tests() {
         TEST_RC=0
         return
     fi
-    log "running: dotnet test Chat.sln -c Release $*"
-    local out=$TMP_DIR/dotnet-test.log
+    local out=$TMP_DIR/dotnet-test.log args=("$@") arg has_filter=0 cluster
+    for arg in "$@"; do
+        [[ $arg == --filter || $arg == --filter=* ]] && has_filter=1
+    done
+    # The cluster smoke test needs the cluster: it runs on its own, after this one.
+    ((has_filter)) || args+=(--filter "Category!=Cluster")
+    cluster=${CHAT_TEST_CLUSTER:-$((1 - has_filter))}
+    log "running: dotnet test Chat.sln -c Release ${args[*]}"
     set +e
-    dotnet test Chat.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$out"
+    dotnet test Chat.sln -c Release --logger "console;verbosity=normal" "${args[@]}" 2>&1 | tee "$out"
     TEST_RC=${PIPESTATUS[0]}
     set -e
+    if [[ $cluster == 1 ]]; then
+        if ! grep -qE '^Total tests: +[0-9]+' "$out"; then
+            # Nothing ran, so the build failed: the cluster would run stale binaries.
+            log "the main run ran no test (build failure?): skipping the cluster smoke test"
+        elif ! run_cluster_tests "$out"; then
+            TEST_RC=1
+        fi
+    fi
     # One plain summary line over all test projects, from the normal logger's per-project
     # "Total tests: N / Passed: N / Failed: N / Skipped: N" blocks, so CI's log ends on a single total.
     awk '/^Total tests: +[0-9]+/ { seen = 1 }
@@ -164,18 +233,6 @@ REDIS_SERVER=$(first_cmd redis-server)
 
 # Unix socket paths are limited to ~107 bytes.
 ((${#TMP_DIR} < 80)) || die "temporary directory path too long for a socket: $TMP_DIR (set TMPDIR=/tmp)"
-
-port_in_use() { # true if something accepts TCP connections on 127.0.0.1:$1
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-next_free_port() { # next_free_port FIRST: first port >= FIRST that nobody listens on
-    local p=$1
-    while port_in_use "$p"; do
-        ((p < $1 + 200)) || die "no free port in $1..$p"
-        p=$((p + 1))
-    done
-    echo "$p"
-}
 
 # --- MariaDB ----------------------------------------------------------------
 MYSQL_DIR=$TMP_DIR/mysql

@@ -1,0 +1,462 @@
+#!/usr/bin/env bash
+# Two Chat API instances behind nginx on this host, without Docker: the topology of compose.yaml on loopback.
+#
+#   scripts/cluster.sh start               MariaDB, Redis, API instances 1 and 2, nginx; prints the URL
+#   scripts/cluster.sh stop                stops everything `start` started (safe to run twice)
+#   scripts/cluster.sh status              what runs, with pids, ports and nginx's readiness
+#   scripts/cluster.sh kill-instance N     SIGKILL API instance N (1 or 2), as a crash would
+#   scripts/cluster.sh restart-instance N  stop API instance N if it runs, start it again, wait until ready
+#
+# Installs mariadb-server, redis-server, nginx and gettext-base (envsubst) with apt-get if they are missing,
+# then runs PRIVATE instances of them (never the system services) under the state directory, which also holds
+# the published app, the generated JWT signing key, the pid files and every log (logs/*.log). MariaDB's data
+# stays there between stop and start; Redis keeps nothing.
+#
+# Environment knobs (read by `start`; later commands use the values `start` recorded in the state directory):
+#   CHAT_CLUSTER_DIR=${TMPDIR:-/tmp}/chat-cluster   state directory
+#   CHAT_CLUSTER_PORT=8080                           nginx, on 127.0.0.1
+#   CHAT_CLUSTER_API1_PORT=5101, CHAT_CLUSTER_API2_PORT=5102
+#   CHAT_CLUSTER_MYSQL_PORT=23306, CHAT_CLUSTER_REDIS_PORT=26379
+#   CHAT_CLUSTER_NO_BUILD=1                          publish what the last Release build left (no build)
+#   JWT_SIGNING_KEY                                  instead of the key generated once per state directory
+# The instances inherit the rest of the environment, so any app setting can be given as usual, e.g.
+# `Presence__TtlSeconds=10 scripts/cluster.sh start`. RateLimiting__Auth__PermitLimit defaults to 1000 here
+# (every client comes from 127.0.0.1).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+STATE=${CHAT_CLUSTER_DIR:-${TMPDIR:-/tmp}/chat-cluster}
+mkdir -p "$STATE"
+STATE=$(cd "$STATE" && pwd)
+LOGS=$STATE/logs
+
+# mariadbd and nginx live in /usr/sbin, which is not on a normal user's PATH on Debian.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+log() { printf '==> cluster.sh: %s\n' "$*" >&2; }
+die() { printf '==> cluster.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+
+if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+
+usage() {
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+# ---------------------------------------------------------------------------
+# Settings: chosen by `start`, recorded in $STATE/cluster.env for the other commands.
+# ---------------------------------------------------------------------------
+load_settings() {
+    if [[ -f $STATE/cluster.env ]]; then
+        # shellcheck source=/dev/null
+        source "$STATE/cluster.env"
+    fi
+    : "${NGINX_PORT:=${CHAT_CLUSTER_PORT:-8080}}"
+    : "${API1_PORT:=${CHAT_CLUSTER_API1_PORT:-5101}}"
+    : "${API2_PORT:=${CHAT_CLUSTER_API2_PORT:-5102}}"
+    : "${MYSQL_PORT:=${CHAT_CLUSTER_MYSQL_PORT:-23306}}"
+    : "${REDIS_PORT:=${CHAT_CLUSTER_REDIS_PORT:-26379}}"
+}
+
+save_settings() {
+    cat >"$STATE/cluster.env" <<EOF
+NGINX_PORT=$NGINX_PORT
+API1_PORT=$API1_PORT
+API2_PORT=$API2_PORT
+MYSQL_PORT=$MYSQL_PORT
+REDIS_PORT=$REDIS_PORT
+EOF
+}
+
+url() { echo "http://127.0.0.1:$NGINX_PORT"; }
+
+# ---------------------------------------------------------------------------
+# Processes: one pid file per component in $STATE/run; a pid counts only while it runs the expected program.
+# ---------------------------------------------------------------------------
+pid_file() { echo "$STATE/run/$1.pid"; }
+
+# What a component's command line must contain, so a recycled pid is never taken for ours.
+signature() {
+    case $1 in
+        mariadb) echo "$STATE/mysql/data" ;;
+        redis) echo "redis-server" ;;
+        api1 | api2) echo "Chat.Api.dll" ;;
+        nginx) echo "$STATE/nginx/nginx.conf" ;;
+    esac
+}
+
+alive() { # alive PID: running, and not a zombie left for a parent that does not reap
+    local pid=$1 state
+    [[ -n $pid && -r /proc/$pid/stat ]] || return 1
+    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
+}
+
+running_pid() { # running_pid NAME: print the component's pid if it runs
+    local name=$1 file pid
+    file=$(pid_file "$name")
+    [[ -f $file ]] || return 1
+    pid=$(<"$file")
+    alive "$pid" || return 1
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(signature "$name")" || return 1
+    echo "$pid"
+}
+
+stop_component() { # stop_component NAME: SIGTERM, wait up to 30 s, then SIGKILL
+    local name=$1 pid i
+    if pid=$(running_pid "$name"); then
+        log "stopping $name (pid $pid)"
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 300; i++)); do
+            alive "$pid" || break
+            sleep 0.1
+        done
+        if alive "$pid"; then
+            log "$name (pid $pid) did not stop within 30 s, killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+            for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
+        fi
+    fi
+    rm -f "$(pid_file "$name")"
+}
+
+# launch NAME LOG COMMAND...: start COMMAND in its own session (so a Ctrl-C or a closed terminal later does
+# not reach it), detached from this script's stdio, and record its pid. Without job control the background
+# child is no process-group leader, so setsid(1) calls setsid() and execs in place: $! is the program itself.
+launch() {
+    local name=$1 logfile=$2
+    shift 2
+    setsid "$@" </dev/null >>"$logfile" 2>&1 &
+    echo $! >"$(pid_file "$name")"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+require_free_port() { # require_free_port PORT WHAT
+    ! port_in_use "$1" || die "port $1 for $2 is already in use (set CHAT_CLUSTER_* ports, see the top of $0)"
+}
+
+http_status() { # http_status URL: the status code, or 000 when nothing answers
+    curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true
+}
+
+wait_ready() { # wait_ready NAME URL LOG: until URL answers 200 (60 s), while the component runs
+    local name=$1 target=$2 logfile=$3 deadline=$((SECONDS + 60))
+    until [[ $(http_status "$target") == 200 ]]; do
+        if ! running_pid "$name" >/dev/null; then
+            tail -n 40 "$logfile" >&2 || true
+            die "$name exited during startup (log: $logfile)"
+        fi
+        ((SECONDS < deadline)) || { tail -n 40 "$logfile" >&2 || true; die "$name was not ready within 60 s (log: $logfile)"; }
+        sleep 0.2
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Packages (same approach as test.sh).
+# ---------------------------------------------------------------------------
+first_cmd() { # first_cmd NAME... : print the path of the first command found
+    local c
+    for c in "$@"; do command -v "$c" 2>/dev/null && return 0; done
+    return 1
+}
+
+# apt-get with a wait for the dpkg/apt locks: a fresh machine may be running apt (unattended upgrades,
+# provisioning) at boot. DPkg::Lock::Timeout covers the dpkg lock; the retry loop also covers the lists lock.
+apt_get() {
+    local deadline=$((SECONDS + 600)) out
+    out=$(mktemp)
+    while true; do
+        if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1 | tee "$out" >&2; then
+            rm -f "$out"; return 0
+        fi
+        if grep -qiE 'could not get lock|unable to lock|unable to acquire' "$out" \
+            && ((SECONDS < deadline)); then
+            log "apt/dpkg is locked by another process, retrying in 5 s"
+            sleep 5
+            continue
+        fi
+        rm -f "$out"; return 1
+    done
+}
+
+install_packages() {
+    if first_cmd mariadbd mysqld >/dev/null && first_cmd mariadb-install-db mysql_install_db >/dev/null \
+        && first_cmd mariadb mysql >/dev/null && first_cmd mariadb-admin mysqladmin >/dev/null \
+        && first_cmd redis-server >/dev/null && first_cmd redis-cli >/dev/null \
+        && first_cmd nginx >/dev/null && first_cmd envsubst >/dev/null && first_cmd curl >/dev/null \
+        && first_cmd setsid >/dev/null; then
+        return 0
+    fi
+    ((${#SUDO[@]} == 0)) || command -v sudo >/dev/null \
+        || die "not root and no sudo: install mariadb-server, redis-server, nginx, gettext-base and curl first"
+    log "installing mariadb-server, redis-server, nginx and gettext-base with apt-get"
+    apt_get update -q
+    # Installing may start the system services (3306, 6379, 80); they are left alone: this uses other ports.
+    apt_get install -y -q --no-install-recommends mariadb-server mariadb-client redis-server redis-tools \
+        nginx gettext-base curl util-linux
+}
+
+# ---------------------------------------------------------------------------
+# Components.
+# ---------------------------------------------------------------------------
+start_mariadb() {
+    local dir=$STATE/mysql mysqld install_db client admin sock deadline
+    mysqld=$(first_cmd mariadbd mysqld)
+    install_db=$(first_cmd mariadb-install-db mysql_install_db)
+    client=$(first_cmd mariadb mysql)
+    admin=$(first_cmd mariadb-admin mysqladmin)
+    sock=$dir/mysqld.sock
+    ((${#sock} < 100)) || die "state directory path too long for a socket: $STATE (set CHAT_CLUSTER_DIR)"
+    # mariadbd refuses to run as root unless told to.
+    local user_opt=()
+    [[ $(id -u) -ne 0 ]] || user_opt=(--user=root)
+
+    mkdir -p "$dir/tmp"
+    if [[ ! -d $dir/data/mysql ]]; then
+        log "initialising MariaDB data directory in $dir/data"
+        rm -rf "$dir/data"
+        mkdir -p "$dir/data"
+        # No defaults files (the system's datadir, socket, port...); root@localhost without a password.
+        "$install_db" --no-defaults "${user_opt[@]}" --datadir="$dir/data" \
+            --auth-root-authentication-method=normal --skip-test-db >"$LOGS/mariadb-install.log" 2>&1 \
+            || { cat "$LOGS/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
+    fi
+
+    require_free_port "$MYSQL_PORT" MariaDB
+    log "starting mariadbd on 127.0.0.1:$MYSQL_PORT"
+    launch mariadb "$LOGS/mariadb.log" "$mysqld" --no-defaults "${user_opt[@]}" \
+        --datadir="$dir/data" --tmpdir="$dir/tmp" \
+        --socket="$sock" --pid-file="$dir/mysqld.pid" \
+        --skip-networking=0 --bind-address=127.0.0.1 --port="$MYSQL_PORT" \
+        --skip-name-resolve --character-set-server=utf8mb4 --max-connections=300 \
+        --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
+        --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0
+    deadline=$((SECONDS + 60))
+    until "$admin" --no-defaults --socket="$sock" -uroot ping >/dev/null 2>&1; do
+        running_pid mariadb >/dev/null || { tail -n 40 "$LOGS/mariadb.log" >&2; die "mariadbd exited during startup"; }
+        ((SECONDS < deadline)) || { tail -n 40 "$LOGS/mariadb.log" >&2; die "mariadbd did not answer within 60 s"; }
+        sleep 0.2
+    done
+    # The app's account; '%' covers TCP from 127.0.0.1 (matched as an IP with --skip-name-resolve).
+    "$client" --no-defaults --socket="$sock" -uroot <<'SQL'
+DROP USER IF EXISTS ''@'localhost';
+CREATE DATABASE IF NOT EXISTS chat CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS 'chat'@'%' IDENTIFIED BY 'chat';
+CREATE USER IF NOT EXISTS 'chat'@'localhost' IDENTIFIED BY 'chat';
+GRANT ALL PRIVILEGES ON chat.* TO 'chat'@'%';
+GRANT ALL PRIVILEGES ON chat.* TO 'chat'@'localhost';
+FLUSH PRIVILEGES;
+SQL
+}
+
+start_redis() {
+    local deadline
+    require_free_port "$REDIS_PORT" Redis
+    mkdir -p "$STATE/redis"
+    log "starting redis-server on 127.0.0.1:$REDIS_PORT"
+    # No persistence at all: --save '' and no AOF.
+    launch redis "$LOGS/redis.log" "$(first_cmd redis-server)" --port "$REDIS_PORT" --bind 127.0.0.1 \
+        --save '' --appendonly no --daemonize no --dir "$STATE/redis"
+    deadline=$((SECONDS + 30))
+    until [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; do
+        running_pid redis >/dev/null || { tail -n 40 "$LOGS/redis.log" >&2; die "redis-server exited during startup"; }
+        ((SECONDS < deadline)) || { tail -n 40 "$LOGS/redis.log" >&2; die "redis-server did not answer within 30 s"; }
+        sleep 0.1
+    done
+}
+
+publish_app() {
+    local args=(publish "$ROOT/Chat.Api/Chat.Api.csproj" -c Release -o "$STATE/app" --nologo -v quiet)
+    [[ ${CHAT_CLUSTER_NO_BUILD:-0} != 1 ]] || args+=(--no-build)
+    log "publishing Chat.Api (Release) to $STATE/app"
+    rm -rf "$STATE/app"
+    dotnet "${args[@]}" >"$LOGS/publish.log" 2>&1 || { cat "$LOGS/publish.log" >&2; die "dotnet publish failed"; }
+}
+
+signing_key() {
+    if [[ -n ${JWT_SIGNING_KEY:-} ]]; then
+        printf '%s' "$JWT_SIGNING_KEY"
+        return
+    fi
+    if [[ ! -s $STATE/jwt-signing-key ]]; then
+        (umask 077 && head -c 48 /dev/urandom | base64 -w0 >"$STATE/jwt-signing-key")
+    fi
+    cat "$STATE/jwt-signing-key"
+}
+
+start_instance() { # start_instance N
+    local n=$1 port name=api$1
+    [[ $n == 1 ]] && port=$API1_PORT || port=$API2_PORT
+    [[ -f $STATE/app/Chat.Api.dll ]] || die "the app is not published in $STATE/app: run '$0 start'"
+    require_free_port "$port" "API instance $n"
+    log "starting API instance $n on 127.0.0.1:$port (log: $LOGS/$name.log)"
+    # The rest of this environment is inherited: any app setting (Presence__TtlSeconds=...) passes through.
+    echo "---- $(date -Is) start" >>"$LOGS/$name.log"
+    (
+        cd "$STATE/app"
+        export ASPNETCORE_ENVIRONMENT=Production
+        export ConnectionStrings__Chat="Server=127.0.0.1;Port=$MYSQL_PORT;Database=chat;User ID=chat;Password=chat"
+        export ConnectionStrings__Redis="127.0.0.1:$REDIS_PORT"
+        Jwt__SigningKey=$(signing_key)
+        export Jwt__SigningKey
+        export RateLimiting__Auth__PermitLimit=${RateLimiting__Auth__PermitLimit:-1000}
+        launch "$name" "$LOGS/$name.log" dotnet "$STATE/app/Chat.Api.dll" --urls "http://127.0.0.1:$port"
+    )
+    wait_ready "$name" "http://127.0.0.1:$port/health/ready" "$LOGS/$name.log"
+    log "API instance $n ready (pid $(running_pid "$name"))"
+}
+
+render_nginx() {
+    local dir=$STATE/nginx user_line=""
+    mkdir -p "$dir/tmp"
+    # The shared http-level config, filled in for loopback; nginx's own $variables stay as they are.
+    # shellcheck disable=SC2016
+    API1=127.0.0.1:$API1_PORT API2=127.0.0.1:$API2_PORT LISTEN_PORT=127.0.0.1:$NGINX_PORT \
+        envsubst '${API1} ${API2} ${LISTEN_PORT}' <"$ROOT/deploy/nginx.conf.template" >"$dir/chat.conf"
+    # As root, nginx would switch its workers to nobody, who may not reach this directory (test.sh's is 0700).
+    [[ $(id -u) -ne 0 ]] || user_line="user root;"
+    # Main context for a private, unprivileged nginx: pid, temp paths and logs under the state directory.
+    cat >"$dir/nginx.conf" <<EOF
+# Written by scripts/cluster.sh: the private main context around deploy/nginx.conf.template.
+$user_line
+daemon off;
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log stderr notice;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    client_body_temp_path $dir/tmp/client_body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+
+    include $dir/chat.conf;
+}
+EOF
+}
+
+start_nginx() {
+    local dir=$STATE/nginx nginx_bin
+    nginx_bin=$(first_cmd nginx)
+    render_nginx
+    require_free_port "$NGINX_PORT" nginx
+    "$nginx_bin" -t -q -e stderr -p "$dir" -c "$dir/nginx.conf" >"$LOGS/nginx-check.log" 2>&1 \
+        || { cat "$LOGS/nginx-check.log" >&2; die "nginx rejected $dir/nginx.conf"; }
+    log "starting nginx on 127.0.0.1:$NGINX_PORT (log: $LOGS/nginx.log)"
+    launch nginx "$LOGS/nginx.log" "$nginx_bin" -e stderr -p "$dir" -c "$dir/nginx.conf"
+    wait_ready nginx "$(url)/health/ready" "$LOGS/nginx.log"
+}
+
+# ---------------------------------------------------------------------------
+# Commands.
+# ---------------------------------------------------------------------------
+COMPONENTS=(nginx api2 api1 redis mariadb) # stopping order
+
+cmd_stop() {
+    load_settings
+    local name
+    for name in "${COMPONENTS[@]}"; do stop_component "$name"; done
+    log "stopped"
+}
+
+start_failed() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if ((rc != 0)); then
+        log "start failed, stopping what was started"
+        cmd_stop || true
+    fi
+    exit "$rc"
+}
+
+cmd_start() {
+    local name started=0 t0=$SECONDS
+    mkdir -p "$STATE/run" "$LOGS"
+    for name in "${COMPONENTS[@]}"; do
+        running_pid "$name" >/dev/null && started=1
+    done
+    if ((started)); then
+        load_settings
+        log "already running (stop it first to start afresh):"
+        cmd_status >&2
+        url
+        return 0
+    fi
+    # Fresh settings from the environment; the previous run's are forgotten.
+    rm -f "$STATE/cluster.env"
+    load_settings
+    save_settings
+    install_packages
+    # A half-started cluster is worse than none: stop whatever did start.
+    trap start_failed EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    start_mariadb
+    start_redis
+    publish_app
+    # One at a time: the first applies the migrations, the second finds the schema ready.
+    start_instance 1
+    start_instance 2
+    start_nginx
+    trap - EXIT INT TERM
+    log "cluster ready in $((SECONDS - t0)) s; state and logs in $STATE"
+    url
+}
+
+cmd_status() {
+    load_settings
+    local name pid port any=0
+    for name in mariadb redis api1 api2 nginx; do
+        case $name in
+            mariadb) port=$MYSQL_PORT ;; redis) port=$REDIS_PORT ;; api1) port=$API1_PORT ;;
+            api2) port=$API2_PORT ;; nginx) port=$NGINX_PORT ;;
+        esac
+        if pid=$(running_pid "$name"); then
+            any=1
+            printf '%-8s running  pid %-8s 127.0.0.1:%s\n' "$name" "$pid" "$port"
+        else
+            printf '%-8s stopped  %-12s 127.0.0.1:%s\n' "$name" "" "$port"
+        fi
+    done
+    if ((any)); then
+        printf 'nginx    %s/health/ready -> %s\n' "$(url)" "$(http_status "$(url)/health/ready")"
+    fi
+    printf 'state    %s\n' "$STATE"
+}
+
+instance_arg() {
+    [[ ${1:-} == 1 || ${1:-} == 2 ]] || die "which instance? 1 or 2"
+}
+
+cmd_kill_instance() {
+    instance_arg "${1:-}"
+    load_settings
+    local pid
+    pid=$(running_pid "api$1") || die "API instance $1 is not running"
+    kill -KILL "$pid"
+    log "API instance $1 (pid $pid) killed with SIGKILL"
+}
+
+cmd_restart_instance() {
+    instance_arg "${1:-}"
+    load_settings
+    stop_component "api$1"
+    start_instance "$1"
+}
+
+case ${1:-} in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    kill-instance) cmd_kill_instance "${2:-}" ;;
+    restart-instance) cmd_restart_instance "${2:-}" ;;
+    *) usage ;;
+esac
