@@ -10,6 +10,7 @@ using Chat.Infrastructure.Presence;
 using Chat.Infrastructure.RateLimiting;
 using Chat.Infrastructure.Redis;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -108,6 +109,9 @@ public static class InfrastructureServiceCollection
 
     private static void AddInProcessStores(IServiceCollection services)
     {
+        // Registered after AddSignalR's default, so Clients.User uses the per-user index (see the class for why).
+        services.AddSignalR();
+        services.AddSingleton(typeof(HubLifetimeManager<>), typeof(UserIndexedHubLifetimeManager<>));
         services.AddSingleton<IUserPresence, ConnectionCounts>();
         services.AddSingleton<IRefreshTokenStore, InProcessRefreshTokenStore>();
         services.AddSingleton<InProcessUserDirectory>();

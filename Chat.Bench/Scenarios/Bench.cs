@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using Chat.Bench.Protocol;
+
+namespace Chat.Bench.Scenarios;
+
+public enum Target
+{
+    /// <summary>Chat's hub, raw SignalR JSON protocol.</summary>
+    Chat,
+
+    /// <summary>Chat's hub through the official SignalR .NET client.</summary>
+    Sdk,
+
+    /// <summary>The bare Kestrel relay.</summary>
+    Baseline,
+}
+
+/// <summary>What every scenario needs: how to connect user N, and how to read the server process.</summary>
+public sealed class Bench(Target target, Uri server, string? signingKey, int? serverPid)
+{
+    public Target Target => target;
+
+    public async Task<IBenchConnection> ConnectAsync(int user, CancellationToken cancellationToken = default) => target switch
+    {
+        Target.Baseline => await RelayConnection.ConnectAsync(server, BenchUsers.Id(user), cancellationToken),
+        Target.Sdk => await SdkConnection.ConnectAsync(server, Token(user), cancellationToken),
+        _ => await HubJsonConnection.ConnectAsync(server, Token(user), cancellationToken),
+    };
+
+    private string Token(int user) =>
+        BenchUsers.AccessToken(signingKey ?? throw new ArgumentException("--signing-key is required for Chat"), user);
+
+    /// <summary>Connects users [first, first + count) with bounded concurrency.</summary>
+    public async Task<IBenchConnection[]> ConnectManyAsync(int first, int count, int concurrency = 32)
+    {
+        var connections = new IBenchConnection[count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency },
+            async (i, ct) => connections[i] = await ConnectAsync(first + i, ct));
+        return connections;
+    }
+
+    /// <summary>The server's CPU time so far (user + system), from /proc.</summary>
+    public TimeSpan ServerCpu()
+    {
+        if (serverPid is not { } pid)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
+    }
+
+    /// <summary>The server's resident memory, from /proc.</summary>
+    public long ServerRssBytes()
+    {
+        if (serverPid is not { } pid)
+        {
+            return 0;
+        }
+
+        var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>Keeps idle connections within SignalR's client timeout until cancelled.</summary>
+    public static async Task KeepAliveAsync(IReadOnlyList<IBenchConnection> connections, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(10), cancellationToken);
+                foreach (var connection in connections)
+                {
+                    await connection.PingAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public static async Task DisposeAllAsync(IEnumerable<IBenchConnection> connections)
+    {
+        await Parallel.ForEachAsync(connections, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) => await c.DisposeAsync());
+    }
+
+    public static double Seconds(long fromTimestamp) => Stopwatch.GetElapsedTime(fromTimestamp).TotalSeconds;
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Chat.Bench.Protocol;
+
+namespace Chat.Bench.Scenarios;
+
+/// <summary>
+/// S2: P sender→receiver pairs in a closed loop, each sender keeping a window of sends in flight, beside I idle
+/// connections. Reports delivered messages per second and server CPU-microseconds per delivered message.
+/// </summary>
+public static class Throughput
+{
+    public const string Text = "a benchmark message of some 40 bytes..";
+
+    public static async Task<Dictionary<string, object>> RunAsync(Bench bench, int pairs, int idle, int window, TimeSpan warmup, TimeSpan duration)
+    {
+        var senders = await bench.ConnectManyAsync(0, pairs);
+        var receivers = await bench.ConnectManyAsync(pairs, pairs);
+        var idlers = idle > 0 ? await bench.ConnectManyAsync(2 * pairs, idle) : [];
+        using var stop = new CancellationTokenSource();
+        var keepAlive = Bench.KeepAliveAsync([.. senders, .. receivers, .. idlers], stop.Token);
+
+        long delivered = 0, failed = 0;
+        foreach (var receiver in receivers)
+        {
+            receiver.Received = _ => Interlocked.Increment(ref delivered);
+        }
+
+        var running = true;
+        async Task SendLoopAsync(IBenchConnection sender, string receiverId)
+        {
+            while (Volatile.Read(ref running))
+            {
+                try
+                {
+                    await sender.SendAsync(receiverId, Text);
+                }
+                catch (InvalidOperationException)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }
+
+        var loops = Enumerable.Range(0, pairs)
+            .SelectMany(i => Enumerable.Range(0, window).Select(_ => Task.Run(() => SendLoopAsync(senders[i], BenchUsers.Id(pairs + i)))))
+            .ToList();
+
+        await Task.Delay(warmup);
+        var (delivered0, cpu0, started) = (Interlocked.Read(ref delivered), bench.ServerCpu(), Stopwatch.GetTimestamp());
+        await Task.Delay(duration);
+        var (delivered1, cpu1, seconds) = (Interlocked.Read(ref delivered), bench.ServerCpu(), Bench.Seconds(started));
+
+        Volatile.Write(ref running, false);
+        await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(10)));
+        stop.Cancel();
+        await keepAlive;
+        await Bench.DisposeAllAsync([.. senders, .. receivers, .. idlers]);
+
+        var messages = delivered1 - delivered0;
+        return new Dictionary<string, object>
+        {
+            ["pairs"] = pairs,
+            ["idle"] = idle,
+            ["window"] = window,
+            ["messagesPerSecond"] = Math.Round(messages / seconds),
+            ["serverCpuMicrosecondsPerMessage"] = messages == 0 ? 0 : Math.Round((cpu1 - cpu0).TotalMicroseconds / messages, 2),
+            ["failedSends"] = failed,
+        };
+    }
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Chat's benchmark: Chat (embedded mode, one instance) against a bare Kestrel WebSocket relay, measured by the same
+# load generator. The server is pinned to CPU 0 and the load generator to CPU 1; each figure is measured in the
+# order baseline, Chat, Chat, baseline (A B B A) per round, and the medians and the Chat/baseline ratio are printed.
+#
+#   scripts/bench.sh                 # every scenario, one round (about 15 minutes on 2 cores)
+#   scripts/bench.sh --quick         # shorter runs and fewer connections, to try it out (about 3 minutes)
+#   scripts/bench.sh --rounds 2 --scenarios s2,s3
+#
+# Results: one JSON line per run in $BENCH_DIR/results.jsonl, and a Markdown summary on standard output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=1 QUICK=0 SCENARIOS="s1,s2,s3,s4"
+while (($#)); do
+    case $1 in
+        --rounds) ROUNDS=$2; shift 2 ;;
+        --quick) QUICK=1; shift ;;
+        --scenarios) SCENARIOS=$2; shift 2 ;;
+        *) echo "unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+BENCH_DIR=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/chat-bench.XXXXXX")}
+RESULTS=$BENCH_DIR/results.jsonl
+KEY="bench-signing-key-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
+CHAT_PORT=5100 BASELINE_PORT=5200
+SERVER_PID=""
+log() { printf '==> bench: %s\n' "$*" >&2; }
+
+if ((QUICK)); then
+    DURATION=4 WARMUP=2 IDLE=3000 LEVELS="0,1000,3000" CONNECTS=1000 BIG_PAIRS=300
+else
+    DURATION=10 WARMUP=3 IDLE=15000 LEVELS="0,2000,5000,10000,15000" CONNECTS=3000 BIG_PAIRS=1000
+fi
+
+stop_server() {
+    if [[ -n $SERVER_PID ]]; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=""
+    fi
+}
+trap 'stop_server' EXIT INT TERM
+
+log "building (Release) into $BENCH_DIR"
+dotnet publish Chat.Api/Chat.Api.csproj -c Release -o "$BENCH_DIR/api" --nologo -v quiet >/dev/null
+dotnet build Chat.Bench/Chat.Bench.csproj -c Release --nologo -v quiet >/dev/null
+BENCH=Chat.Bench/bin/Release/net10.0/chat-bench
+ROOT=$BENCH_DIR/root
+mkdir -p "$ROOT"
+log "seeding $((BIG_PAIRS * 2 + IDLE + 100)) users with one precomputed password hash"
+"$BENCH" seed --users $((BIG_PAIRS * 2 + IDLE + 100)) --content-root "$ROOT"
+
+wait_for() { # wait_for URL
+    for _ in $(seq 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
+    echo "server did not start: $1" >&2; return 1
+}
+
+start_server() { # start_server chat|baseline
+    stop_server
+    if [[ $1 == chat ]]; then
+        # Limits are raised so the benchmark measures delivery, not the (per-user) abuse protection.
+        ASPNETCORE_ENVIRONMENT=Production Jwt__SigningKey=$KEY Logging__LogLevel__Default=Warning \
+            RateLimiting__Messages__PermitsPerSecond=1000000 RateLimiting__Messages__Burst=1000000 \
+            taskset -c 0 dotnet "$BENCH_DIR/api/Chat.Api.dll" --contentRoot "$ROOT" --urls "http://127.0.0.1:$CHAT_PORT" \
+            >>"$BENCH_DIR/chat.log" 2>&1 &
+        SERVER_PID=$!
+        wait_for "http://127.0.0.1:$CHAT_PORT/health/ready"
+    else
+        taskset -c 0 "$BENCH" baseline --urls "http://127.0.0.1:$BASELINE_PORT" >>"$BENCH_DIR/baseline.log" 2>&1 &
+        SERVER_PID=$!
+        sleep 1
+    fi
+}
+
+measure() { # measure chat|baseline ARGS... : one run on a fresh server, result appended to results.jsonl
+    local target=$1; shift
+    start_server "$target"
+    local port=$CHAT_PORT; [[ $target == baseline ]] && port=$BASELINE_PORT
+    taskset -c 1 "$BENCH" run --target "$target" --url "http://127.0.0.1:$port" --signing-key "$KEY" \
+        --server-pid "$SERVER_PID" --warmup "$WARMUP" --duration "$DURATION" "$@" | tee -a "$RESULTS" >&2
+    stop_server
+}
+
+abba() { # abba ARGS... : baseline, Chat, Chat, baseline, for each round
+    for ((round = 0; round < ROUNDS; round++)); do
+        measure baseline "$@"; measure chat "$@"; measure chat "$@"; measure baseline "$@"
+    done
+}
+
+median_of() { # median_of TARGET SCENARIO FIELD [FILTER_FIELD=VALUE...]
+    python3 - "$RESULTS" "$@" <<'PY'
+import json, statistics, sys
+path, target, scenario, field, *filters = sys.argv[1:]
+rows = [json.loads(l) for l in open(path)]
+want = dict(f.split("=") for f in filters)
+vals = [r[field] for r in rows if r["target"] == target and r["scenario"] == scenario
+        and all(str(r.get(k)) == v for k, v in want.items())]
+print(statistics.median(vals) if vals else 0)
+PY
+}
+
+[[ $SCENARIOS == *s2* ]] && {
+    log "S2 throughput"
+    abba --scenario s2 --pairs 100 --window 10
+    abba --scenario s2 --pairs "$BIG_PAIRS" --window 2
+    abba --scenario s2 --pairs 100 --window 10 --idle "$IDLE"
+}
+[[ $SCENARIOS == *s3* ]] && {
+    max=$(median_of baseline s2 messagesPerSecond pairs=100 idle=0)
+    [[ $max == 0 ]] && { log "S3 needs S2's baseline maximum: run s2 too"; exit 2; }
+    for pct in 25 50 75; do
+        log "S3 latency at $pct% of the baseline's $max msg/s"
+        abba --scenario s3 --pairs 100 --rate "$(python3 -c "print(int($max * $pct / 100))")"
+    done
+}
+[[ $SCENARIOS == *s1* ]] && { log "S1 idle capacity"; abba --scenario s1 --levels "$LEVELS"; }
+[[ $SCENARIOS == *s4* ]] && { log "S4 connect rate"; abba --scenario s4 --connections "$CONNECTS" --concurrency 50; }
+
+python3 - "$RESULTS" <<'PY'
+import json, statistics, sys
+from collections import defaultdict
+rows = [json.loads(l) for l in open(sys.argv[1])]
+keys = {"s1": ("levels",), "s2": ("pairs", "idle", "window"), "s3": ("pairs", "rate"), "s4": ("connections", "concurrency")}
+figures = {"s1": ["bytesPerConnection", "connectionsHeld"], "s2": ["messagesPerSecond", "serverCpuMicrosecondsPerMessage"],
+           "s3": ["p50Ms", "p99Ms", "p999Ms"], "s4": ["connectsPerSecond", "p99Ms"]}
+groups = defaultdict(lambda: defaultdict(list))
+for r in rows:
+    key = (r["scenario"],) + tuple(str(r.get(k, "")) for k in keys[r["scenario"]] if k in r)
+    groups[key][r["target"]].append(r)
+print("| scenario | parameters | figure | baseline (median) | Chat (median) | Chat/baseline |")
+print("|---|---|---|---|---|---|")
+for key, by_target in groups.items():
+    scenario = key[0]
+    params = ", ".join(f"{k}={v}" for k, v in zip([k for k in keys[scenario]], key[1:]))
+    for figure in figures[scenario]:
+        b = statistics.median(r[figure] for r in by_target.get("baseline", [])) if by_target.get("baseline") else 0
+        c = statistics.median(r[figure] for r in by_target.get("chat", [])) if by_target.get("chat") else 0
+        ratio = f"{c / b:.2f}" if b else "n/a"
+        print(f"| {scenario.upper()} | {params} | {figure} | {b} | {c} | {ratio} |")
+PY
+log "raw results: $RESULTS"
