@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
@@ -46,36 +47,59 @@ public static class RelayServer
 
     private static async Task RelayAsync(string user, Peer peer, ConcurrentDictionary<string, Peer> users)
     {
-        var buffer = new byte[16 * 1024];
         var prefix = Encoding.UTF8.GetBytes(user + ":");
         while (true)
         {
-            var count = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                result = await peer.Socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
-                count += result.Count;
-            }
-            while (!result.EndOfMessage && count < buffer.Length);
-
-            if (result.MessageType == WebSocketMessageType.Close)
+            // An idle connection holds no buffer: wait with a zero-byte read, rent only once data has arrived.
+            var waiting = await peer.Socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+            if (waiting.MessageType == WebSocketMessageType.Close)
             {
                 return;
             }
 
-            var frame = buffer.AsMemory(0, count);
-            var separator = frame.Span.IndexOf((byte)':');
-            if (separator > 0 && users.TryGetValue(Encoding.UTF8.GetString(frame.Span[..separator]), out var receiver))
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
             {
-                var outgoing = new byte[prefix.Length + count - separator - 1];
-                prefix.CopyTo(outgoing, 0);
-                frame.Span[(separator + 1)..].CopyTo(outgoing.AsSpan(prefix.Length));
-                await receiver.SendAsync(outgoing);
+                if (!await RelayFrameAsync(buffer, prefix, peer, users))
+                {
+                    return;
+                }
             }
-
-            await peer.SendAsync(Ack);
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
+    }
+
+    private static async Task<bool> RelayFrameAsync(byte[] buffer, byte[] prefix, Peer peer, ConcurrentDictionary<string, Peer> users)
+    {
+        var count = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await peer.Socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+            count += result.Count;
+        }
+        while (!result.EndOfMessage && count < buffer.Length);
+
+        if (result.MessageType == WebSocketMessageType.Close)
+        {
+            return false;
+        }
+
+        var frame = buffer.AsMemory(0, count);
+        var separator = frame.Span.IndexOf((byte)':');
+        if (separator > 0 && users.TryGetValue(Encoding.UTF8.GetString(frame.Span[..separator]), out var receiver))
+        {
+            var outgoing = new byte[prefix.Length + count - separator - 1];
+            prefix.CopyTo(outgoing, 0);
+            frame.Span[(separator + 1)..].CopyTo(outgoing.AsSpan(prefix.Length));
+            await receiver.SendAsync(outgoing);
+        }
+
+        await peer.SendAsync(Ack);
+        return true;
     }
 
     private sealed class Peer(WebSocket socket)
