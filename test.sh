@@ -135,6 +135,23 @@ run_cluster_tests() {
     return "$rc"
 }
 
+# The browser test: the real page in Debian's Chromium, two users chatting (scripts/browser-test.sh). It reuses the
+# cluster stage's published app when there is one. Node's test runner reports "# pass N" / "# fail N", which the
+# summary below adds in. Returns the browser test's exit code.
+run_browser_tests() {
+    local out=$1 rc
+    local published=${CLUSTER_DIR:+$CLUSTER_DIR/app}
+    log "running the browser test (scripts/browser-test.sh); screenshots go to artifacts/browser/"
+    set +e
+    CHAT_PUBLISH_DIR=${published:-} scripts/browser-test.sh 2>&1 | tee -a "$out"
+    rc=${PIPESTATUS[0]}
+    set -e
+    if ! grep -qE '^# (pass|fail) [0-9]+' "$out"; then
+        printf '# fail 1\n' >>"$out" # it did not get as far as running: count that as a failure
+    fi
+    return "$rc"
+}
+
 run_tests() {
     if [[ ${CHAT_TEST_DRY_RUN:-0} == 1 ]]; then
         log "dry run: checking the services instead of running dotnet test"
@@ -164,6 +181,9 @@ run_tests() {
         elif ! run_cluster_tests "$out"; then
             TEST_RC=1
         fi
+        if grep -qE '^Total tests: +[0-9]+' "$out" && ! run_browser_tests "$out"; then
+            TEST_RC=1
+        fi
     fi
     # One plain summary line over all test projects, from the normal logger's per-project
     # "Total tests: N / Passed: N / Failed: N / Skipped: N" blocks, so CI's log ends on a single total.
@@ -171,6 +191,9 @@ run_tests() {
          /^ +Passed: +[0-9]+ *$/ { p += $2 }
          /^ +Failed: +[0-9]+ *$/ { f += $2 }
          /^ +Skipped: +[0-9]+ *$/ { s += $2 }
+         /^# pass [0-9]+ *$/ { p += $3 }
+         /^# fail [0-9]+ *$/ { f += $3 }
+         /^# skipped [0-9]+ *$/ { s += $3 }
          END { if (seen) printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"
 }
 

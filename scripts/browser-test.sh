@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# End-to-end test of the browser client: two people sign up and chat through the page in Debian's Chromium.
+#
+#   scripts/browser-test.sh
+#
+# Installs Debian's chromium with apt-get if /usr/bin/chromium is missing, installs the test's npm packages
+# (playwright-core only: it downloads no browser), publishes Chat.Api (Release) and starts it in embedded mode
+# (SQLite in a temporary content root, in-process stores) on a free loopback port, waits until it is ready, runs
+# `node --test Chat.Tests/Browser/` against it, and stops it again, also on failure or Ctrl-C. Exits with the
+# test runner's exit code.
+#
+# Environment knobs:
+#   CHAT_PUBLISH_DIR=DIR      use this `dotnet publish` output instead of publishing now
+#   CHAT_SCREENSHOTS=DIR      where the test saves alice.png and bob.png (default: artifacts/browser)
+#   CHAT_BROWSER_TEST_PORT=N  first port tried for the app (default 5380; the next free one is used)
+# Extra arguments go to `node --test` (e.g. --test-reporter=spec).
+set -euo pipefail
+
+START_TIME=$EPOCHREALTIME
+elapsed() { awk -v a="$START_TIME" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # playwright-core downloads nothing anyway; the test uses Debian's chromium
+export CHAT_SCREENSHOTS=${CHAT_SCREENSHOTS:-$ROOT/artifacts/browser}
+
+log() { printf '==> browser-test.sh: %s\n' "$*" >&2; }
+die() { printf '==> browser-test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+
+if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
+
+# ---------------------------------------------------------------------------
+# Cleanup: runs on every exit (normal, error, Ctrl-C via the INT/TERM traps).
+# ---------------------------------------------------------------------------
+TMP_DIR=""
+APP_PID=""
+TEST_RC=""
+
+stop_app() {
+    local i
+    [[ -n $APP_PID ]] && kill -0 "$APP_PID" 2>/dev/null || return 0
+    kill -TERM "$APP_PID" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$APP_PID" 2>/dev/null || { wait "$APP_PID" 2>/dev/null || true; return 0; }
+        sleep 0.1
+    done
+    log "the app (pid $APP_PID) did not stop within 15 s, killing it"
+    kill -KILL "$APP_PID" 2>/dev/null || true
+    wait "$APP_PID" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    stop_app
+    if [[ -n $TEST_RC && $TEST_RC != 0 && -n $TMP_DIR && -s $TMP_DIR/app.log ]]; then
+        log "the app's log (last 60 lines):"
+        tail -n 60 "$TMP_DIR/app.log" >&2
+    fi
+    [[ -n $TMP_DIR ]] && rm -rf "$TMP_DIR"
+    [[ -n $TEST_RC ]] && rc=$TEST_RC
+    log "finished in $(elapsed) s (exit code $rc)"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TMP_DIR=$(mktemp -d -t chat-browser.XXXXXXXX)
+
+# ---------------------------------------------------------------------------
+# Chromium (Debian's package; a test tool's own browser download cannot work here).
+# ---------------------------------------------------------------------------
+# apt-get with a wait for the dpkg/apt locks (unattended upgrades or provisioning may hold them at boot):
+# DPkg::Lock::Timeout covers the dpkg lock, the retry loop also the lists lock of `apt-get update`.
+apt_get() {
+    local deadline=$((SECONDS + 600)) out
+    out=$(mktemp)
+    while true; do
+        if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1 | tee "$out"; then
+            rm -f "$out"; return 0
+        fi
+        if grep -qiE 'could not get lock|unable to lock|unable to acquire' "$out" && ((SECONDS < deadline)); then
+            log "apt/dpkg is locked by another process, retrying in 5 s"
+            sleep 5
+            continue
+        fi
+        rm -f "$out"; return 1
+    done
+}
+
+if [[ ! -x /usr/bin/chromium ]]; then
+    ((${#SUDO[@]} == 0)) || command -v sudo >/dev/null || die "not root and no sudo: install chromium first"
+    log "installing chromium with apt-get"
+    apt_get update -q
+    apt_get install -y -q --no-install-recommends chromium fonts-dejavu-core fonts-liberation
+fi
+log "browser: $(/usr/bin/chromium --version 2>/dev/null || echo unknown)"
+
+command -v node >/dev/null && command -v npm >/dev/null || die "Node.js and npm are needed (apt-get install nodejs npm)"
+
+log "npm ci in Chat.Tests/Browser"
+(cd Chat.Tests/Browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+
+# ---------------------------------------------------------------------------
+# The app: published, run from a copy in a temporary directory, which is its content root (the SQLite file
+# lands there), in Production with a fresh signing key.
+# ---------------------------------------------------------------------------
+APP_DIR=$TMP_DIR/app
+if [[ -n ${CHAT_PUBLISH_DIR:-} ]]; then
+    [[ -f $CHAT_PUBLISH_DIR/Chat.Api.dll ]] || die "CHAT_PUBLISH_DIR=$CHAT_PUBLISH_DIR has no Chat.Api.dll"
+    log "using the published app in $CHAT_PUBLISH_DIR"
+    cp -R "$CHAT_PUBLISH_DIR" "$APP_DIR"
+else
+    log "dotnet publish Chat.Api -c Release"
+    dotnet publish Chat.Api -c Release -o "$APP_DIR" -nologo -v:q "-clp:ErrorsOnly;NoSummary" \
+        || die "dotnet publish failed"
+fi
+[[ -f $APP_DIR/wwwroot/index.html && -f $APP_DIR/wwwroot/lib/signalr/signalr.min.js ]] \
+    || die "the published app lacks wwwroot/index.html or wwwroot/lib/signalr/signalr.min.js"
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+PORT=${CHAT_BROWSER_TEST_PORT:-5380}
+while port_in_use "$PORT"; do
+    ((PORT < ${CHAT_BROWSER_TEST_PORT:-5380} + 200)) || die "no free port near ${CHAT_BROWSER_TEST_PORT:-5380}"
+    PORT=$((PORT + 1))
+done
+URL=http://127.0.0.1:$PORT
+
+SIGNING_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+log "starting the app on $URL (embedded mode, content root $APP_DIR)"
+# No connection strings: SQLite and in-process stores. Settings from the caller's environment that would
+# point it elsewhere are dropped.
+(
+    cd "$APP_DIR"
+    exec env -u ConnectionStrings__Chat -u ConnectionStrings__Redis \
+        ASPNETCORE_ENVIRONMENT=Production Jwt__SigningKey="$SIGNING_KEY" \
+        dotnet Chat.Api.dll --urls "$URL" --contentRoot "$APP_DIR"
+) >"$TMP_DIR/app.log" 2>&1 </dev/null &
+APP_PID=$!
+
+http_status() { # http_status URL: the status code, or 000 when nothing answers within 2 s
+    if command -v curl >/dev/null; then
+        curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true
+    else
+        node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
+            .then((r) => console.log(r.status), () => console.log("000"))' "$1"
+    fi
+}
+
+deadline=$((SECONDS + 60))
+until [[ $(http_status "$URL/health/ready") == 200 ]]; do
+    if ! kill -0 "$APP_PID" 2>/dev/null; then
+        cat "$TMP_DIR/app.log" >&2
+        die "the app exited during startup"
+    fi
+    if ((SECONDS >= deadline)); then
+        cat "$TMP_DIR/app.log" >&2
+        die "the app was not ready within 60 s"
+    fi
+    sleep 0.2
+done
+log "app ready in $(elapsed) s"
+
+# ---------------------------------------------------------------------------
+# The test.
+# ---------------------------------------------------------------------------
+log "running: node --test Chat.Tests/Browser/ $*"
+set +e
+CHAT_URL=$URL node --test "$@" Chat.Tests/Browser/
+TEST_RC=$?
+set -e
+exit "$TEST_RC"
