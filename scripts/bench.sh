@@ -138,6 +138,6 @@ for key, by_target in groups.items():
         b = statistics.median(r[figure] for r in by_target.get("baseline", [])) if by_target.get("baseline") else 0
         c = statistics.median(r[figure] for r in by_target.get("chat", [])) if by_target.get("chat") else 0
         ratio = f"{c / b:.2f}" if b else "n/a"
-        print(f"| {scenario.upper()} | {params} | {figure} | {b} | {c} | {ratio} |")
+        print(f"| {scenario.upper()} | {params} | {figure} | {b:.4g} | {c:.4g} | {ratio} |")
 PY
 log "raw results: $RESULTS"
