@@ -21,7 +21,8 @@ public static class AuthEndpoints
 
         limited.MapPost("/signup", Signup)
             .WithSummary("Create an account")
-            .WithExamples(Examples.Signup, Examples.Profile);
+            .WithExamples(Examples.Signup, Examples.Profile)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         limited.MapPost("/login", Login)
             .WithSummary("Exchange a username (or email) and password for an access and a refresh token")
             .WithExamples(Examples.Login, Examples.Tokens)

@@ -18,7 +18,8 @@ public static class UserEndpoints
 
         users.MapGet("/me", GetMe)
             .WithSummary("The signed-in user's account")
-            .WithExamples(response: Examples.Profile);
+            .WithExamples(response: Examples.Profile)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         users.MapPost("/me/avatar", ChangeAvatar)
             .WithSummary("Pick a new profile picture from Gravatar or from a random Unsplash photo")
             .WithExamples(Examples.AvatarChange, Examples.Profile)
@@ -28,7 +29,8 @@ public static class UserEndpoints
             .WithExamples(response: new[] { Examples.Summary });
         users.MapGet("/{id}", GetById)
             .WithSummary("Another user's public profile")
-            .WithExamples(response: Examples.Summary);
+            .WithExamples(response: Examples.Summary)
+            .ProducesProblem(StatusCodes.Status404NotFound);
 
         return users;
     }

@@ -94,6 +94,28 @@ public sealed class OperationsTests(MySqlRedisChat chat)
     }
 
     [Fact]
+    public async Task Every_api_endpoint_has_an_example_and_the_protected_ones_ask_for_the_bearer_token()
+    {
+        using var document = JsonDocument.Parse(await App.Http.GetStringAsync("/openapi/v1.json"));
+        var operations = document.RootElement.GetProperty("paths").EnumerateObject()
+            .Where(path => path.Name.StartsWith("/api/", StringComparison.Ordinal))
+            .SelectMany(path => path.Value.EnumerateObject().Select(op => (Name: $"{op.Name} {path.Name}", Operation: op.Value)))
+            .ToList();
+
+        static bool HasExample(JsonElement operation, string part) =>
+            operation.TryGetProperty(part, out var element)
+            && (part == "requestBody" ? [element] : element.EnumerateObject().Select(r => r.Value))
+                .Any(r => r.TryGetProperty("content", out var content) && content.EnumerateObject().Any(c => c.Value.TryGetProperty("example", out _)));
+
+        Assert.Equal(8, operations.Count);
+        Assert.All(operations, op => Assert.True(HasExample(op.Operation, "requestBody") || HasExample(op.Operation, "responses"), op.Name));
+        Assert.All(operations.Where(op => op.Name.Contains("/api/users", StringComparison.Ordinal)),
+            op => Assert.True(op.Operation.TryGetProperty("security", out _), op.Name));
+        Assert.All(operations.Where(op => op.Name.Contains("/api/auth", StringComparison.Ordinal)),
+            op => Assert.False(op.Operation.TryGetProperty("security", out _), op.Name));
+    }
+
+    [Fact]
     public async Task No_password_or_token_appears_in_any_log_line()
     {
         var alice = await App.CreateUserAsync();
