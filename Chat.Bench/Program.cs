@@ -6,7 +6,8 @@ using Chat.Bench.Scenarios;
 
 // chat-bench baseline --urls http://127.0.0.1:5200
 // chat-bench seed --users 20000 (--content-root DIR | --mysql CONNECTION) [--redis CONFIG]
-// chat-bench run --target chat|sdk|baseline --url URL --scenario s1|s2|s3|s4 [--signing-key K] [--server-pid PID] [...]
+// chat-bench run --target chat|sdk|baseline --url URL --scenario s1|s2|s3|s4|s5 [--signing-key K] [--server-pid PID]
+//                [--receiver-url URL (s5: receivers on another instance)] [...]
 var options = Options.Parse(args.Skip(1));
 switch (args.FirstOrDefault())
 {
@@ -24,13 +25,17 @@ switch (args.FirstOrDefault())
             new Uri(options.Get("url", "http://127.0.0.1:5100")),
             options.Find("signing-key"),
             options.Find("server-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
+        var receiverBench = options.Find("receiver-url") is { } receiverUrl
+            ? new Bench(bench.Target, new Uri(receiverUrl), options.Find("signing-key"), null)
+            : bench;
         var warmup = TimeSpan.FromSeconds(options.Int("warmup", 3));
         var duration = TimeSpan.FromSeconds(options.Int("duration", 10));
         var scenario = options.Get("scenario", "s2");
         var result = scenario switch
         {
             "s1" => await Capacity.IdleAsync(bench, options.Get("levels", "0,2000,5000,10000,15000").Split(',').Select(int.Parse).ToArray()),
-            "s2" => await Throughput.RunAsync(bench, options.Int("pairs", 100), options.Int("idle", 0), options.Int("window", 10), warmup, duration),
+            "s2" or "s5" => await Throughput.RunAsync(
+                bench, receiverBench, options.Int("pairs", 100), options.Int("idle", 0), options.Int("window", 10), warmup, duration),
             "s3" => await Latency.RunAsync(bench, options.Int("pairs", 100), options.Int("rate", 10_000), warmup, duration),
             "s4" => await Capacity.ConnectRateAsync(bench, options.Int("connections", 2000), options.Int("concurrency", 50)),
             _ => throw new ArgumentException($"Unknown scenario {scenario}"),

@@ -3,15 +3,16 @@
 # load generator. The server is pinned to CPU 0 and the load generator to CPU 1; each figure is measured in the
 # order baseline, Chat, Chat, baseline (A B B A) per round, and the medians and the Chat/baseline ratio are printed.
 #
-#   scripts/bench.sh                 # every scenario, one round (about 15 minutes on 2 cores)
+#   scripts/bench.sh                 # every scenario, one round (about 17 minutes on 2 cores)
 #   scripts/bench.sh --quick         # shorter runs and fewer connections, to try it out (about 3 minutes)
 #   scripts/bench.sh --rounds 2 --scenarios s2,s3
+#   scripts/bench.sh --scenarios s5      # two instances over Redis (scripts/cluster.sh: MariaDB, Redis, 2 instances)
 #
 # Results: one JSON line per run in $BENCH_DIR/results.jsonl, and a Markdown summary on standard output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=1 QUICK=0 SCENARIOS="s1,s2,s3,s4"
+ROUNDS=1 QUICK=0 SCENARIOS="s1,s2,s3,s4,s5"
 while (($#)); do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
@@ -41,7 +42,9 @@ stop_server() {
         SERVER_PID=""
     fi
 }
-trap 'stop_server' EXIT INT TERM
+CLUSTER=""
+stop_cluster() { [[ -z $CLUSTER ]] || CHAT_CLUSTER_DIR=$CLUSTER scripts/cluster.sh stop >/dev/null 2>&1 || true; }
+trap 'stop_server; stop_cluster' EXIT INT TERM
 
 log "building (Release) into $BENCH_DIR"
 dotnet publish Chat.Api/Chat.Api.csproj -c Release -o "$BENCH_DIR/api" --nologo -v quiet >/dev/null
@@ -116,6 +119,30 @@ PY
     done
 }
 [[ $SCENARIOS == *s1* ]] && { log "S1 idle capacity"; abba --scenario s1 --levels "$LEVELS"; }
+[[ $SCENARIOS == *s5* ]] && {
+    # Chat only (the relay has no second instance): 100 pairs with sender and receiver on one instance, against
+    # sender on one and receiver on the other, both instances in Redis mode. MariaDB, Redis, both instances (and
+    # nginx, idle here) run on CPU 0, the load generator on CPU 1.
+    log "S5 two instances over Redis (scripts/cluster.sh on CPU 0)"
+    CLUSTER=$BENCH_DIR/cluster
+    # Ports of its own, so that a cluster someone started with the defaults is not in the way.
+    export CHAT_CLUSTER_PORT=18180 CHAT_CLUSTER_API1_PORT=15301 CHAT_CLUSTER_API2_PORT=15302
+    export CHAT_CLUSTER_MYSQL_PORT=23316 CHAT_CLUSTER_REDIS_PORT=26389
+    CHAT_CLUSTER_DIR=$CLUSTER CHAT_CLUSTER_NO_BUILD=1 JWT_SIGNING_KEY=$KEY Logging__LogLevel__Default=Warning \
+        RateLimiting__Messages__PermitsPerSecond=1000000 RateLimiting__Messages__Burst=1000000 Presence__TtlSeconds=3 \
+        taskset -c 0 scripts/cluster.sh start >/dev/null
+    "$BENCH" seed --users 300 --mysql "Server=127.0.0.1;Port=$CHAT_CLUSTER_MYSQL_PORT;Database=chat;User ID=chat;Password=chat" \
+        --redis "127.0.0.1:$CHAT_CLUSTER_REDIS_PORT"
+    sleep 3 # the instances reload their user directory at their next heartbeat (every second with a 3 s TTL)
+    s5() { # s5 same|cross
+        local receiver=(); [[ $1 == cross ]] && receiver=(--receiver-url "http://127.0.0.1:$CHAT_CLUSTER_API2_PORT")
+        taskset -c 1 "$BENCH" run --target chat --url "http://127.0.0.1:$CHAT_CLUSTER_API1_PORT" "${receiver[@]}" --signing-key "$KEY" \
+            --warmup "$WARMUP" --duration "$DURATION" --scenario s5 --pairs 100 --window 10 | tee -a "$RESULTS" >&2
+    }
+    for ((round = 0; round < ROUNDS; round++)); do s5 same; s5 cross; s5 cross; s5 same; done
+    stop_cluster
+    CLUSTER=""
+}
 [[ $SCENARIOS == *s4* ]] && { log "S4 connect rate"; abba --scenario s4 --connections "$CONNECTS" --concurrency 50; }
 
 python3 - "$RESULTS" <<'PY'
@@ -126,6 +153,10 @@ keys = {"s1": ("levels",), "s2": ("pairs", "idle", "window"), "s3": ("pairs", "r
 figures = {"s1": ["bytesPerConnection", "connectionsHeld"], "s2": ["messagesPerSecond", "serverCpuMicrosecondsPerMessage"],
            "s3": ["p50Ms", "p99Ms", "p999Ms"], "s4": ["connectsPerSecond", "p99Ms"]}
 groups = defaultdict(lambda: defaultdict(list))
+s5 = defaultdict(list)
+for r in [r for r in rows if r["scenario"] == "s5"]:
+    s5[r["placement"]].append(r["messagesPerSecond"])
+rows = [r for r in rows if r["scenario"] != "s5"]
 for r in rows:
     key = (r["scenario"],) + tuple(str(r.get(k, "")) for k in keys[r["scenario"]] if k in r)
     groups[key][r["target"]].append(r)
@@ -139,5 +170,11 @@ for key, by_target in groups.items():
         c = statistics.median(r[figure] for r in by_target.get("chat", [])) if by_target.get("chat") else 0
         ratio = f"{c / b:.2f}" if b else "n/a"
         print(f"| {scenario.upper()} | {params} | {figure} | {b:.4g} | {c:.4g} | {ratio} |")
+if s5:
+    same, cross = (statistics.median(s5[p]) if s5[p] else 0 for p in ("same", "cross"))
+    print()
+    print("| S5 (Chat over Redis, 100 pairs) | same instance | across instances | across/same |")
+    print("|---|---|---|---|")
+    print(f"| messages/s (median) | {same:.4g} | {cross:.4g} | {cross / same if same else 0:.2f} |")
 PY
 log "raw results: $RESULTS"

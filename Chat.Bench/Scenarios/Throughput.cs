@@ -5,16 +5,18 @@ namespace Chat.Bench.Scenarios;
 
 /// <summary>
 /// S2: P sender→receiver pairs in a closed loop, each sender keeping a window of sends in flight, beside I idle
-/// connections. Reports delivered messages per second and server CPU-microseconds per delivered message.
+/// connections. Reports delivered messages per second and server CPU-microseconds per delivered message. With
+/// <c>receiverBench</c> the receivers connect to another server (S5: another instance, over the Redis backplane).
 /// </summary>
 public static class Throughput
 {
     public const string Text = "a benchmark message of some 40 bytes..";
 
-    public static async Task<Dictionary<string, object>> RunAsync(Bench bench, int pairs, int idle, int window, TimeSpan warmup, TimeSpan duration)
+    public static async Task<Dictionary<string, object>> RunAsync(
+        Bench bench, Bench receiverBench, int pairs, int idle, int window, TimeSpan warmup, TimeSpan duration)
     {
         var senders = await bench.ConnectManyAsync(0, pairs);
-        var receivers = await bench.ConnectManyAsync(pairs, pairs);
+        var receivers = await receiverBench.ConnectManyAsync(pairs, pairs);
         var idlers = idle > 0 ? await bench.ConnectManyAsync(2 * pairs, idle) : [];
         using var stop = new CancellationTokenSource();
         var keepAlive = Bench.KeepAliveAsync([.. senders, .. receivers, .. idlers], stop.Token);
@@ -62,6 +64,7 @@ public static class Throughput
             ["pairs"] = pairs,
             ["idle"] = idle,
             ["window"] = window,
+            ["placement"] = ReferenceEquals(bench, receiverBench) ? "same" : "cross",
             ["messagesPerSecond"] = Math.Round(messages / seconds),
             ["serverCpuMicrosecondsPerMessage"] = messages == 0 ? 0 : Math.Round((cpu1 - cpu0).TotalMicroseconds / messages, 2),
             ["failedSends"] = failed,
