@@ -33,19 +33,18 @@
 #                           that start their own private instances)
 set -euo pipefail
 
-START_TIME=$EPOCHREALTIME
-elapsed() { awk -v a="$START_TIME" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+log() { printf '==> test.sh: %s\n' "$*" >&2; }
+die() { printf '==> test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+# The helpers shared with scripts/cluster.sh and scripts/browser-test.sh (first_cmd, apt_install, next_free_port,
+# stop_pid, elapsed...); they call log and die.
+# shellcheck source-path=SCRIPTDIR source=scripts/lib.sh disable=SC1091 # followed with shellcheck -x
+source "$(dirname "${BASH_SOURCE[0]}")/scripts/lib.sh"
 cd "$(dirname "$0")"
 
 # mariadbd lives in /usr/sbin, which is not on a normal user's PATH on Debian.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export DEBIAN_FRONTEND=noninteractive
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-log() { printf '==> test.sh: %s\n' "$*" >&2; }
-die() { printf '==> test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-
-if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
 
 # ---------------------------------------------------------------------------
 # Cleanup: runs on every exit (normal, error, Ctrl-C via the INT/TERM traps).
@@ -56,19 +55,6 @@ REDIS_PID=""
 TEST_RC=""
 CLUSTER_DIR=""
 
-stop_pid() { # stop_pid PID NAME: SIGTERM, wait up to 30 s, then SIGKILL
-    local pid=$1 name=$2 i
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "$name (pid $pid) did not stop within 30 s, killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -77,29 +63,12 @@ cleanup() {
         || log "scripts/cluster.sh stop failed"; }
     stop_pid "$REDIS_PID" redis-server
     stop_pid "$MYSQL_PID" mariadbd
-    [[ -n $TMP_DIR ]] && rm -rf "$TMP_DIR"
-    [[ -n $TEST_RC ]] && rc=$TEST_RC
-    log "finished in $(elapsed) s (exit code $rc)"
-    exit "$rc"
+    finish_run "$rc" "$TEST_RC" "$TMP_DIR"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # Everything this run creates (server data, sockets, logs) lives here.
 TMP_DIR=$(mktemp -d -t chat-test.XXXXXXXX)
-
-port_in_use() { # true if something accepts TCP connections on 127.0.0.1:$1
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-next_free_port() { # next_free_port FIRST: first port >= FIRST that nobody listens on
-    local p=$1
-    while port_in_use "$p"; do
-        ((p < $1 + 200)) || die "no free port in $1..$p"
-        p=$((p + 1))
-    done
-    echo "$p"
-}
 
 # ---------------------------------------------------------------------------
 # Running the tests (same for both the Docker and the private-server path).
@@ -210,42 +179,14 @@ fi
 # ---------------------------------------------------------------------------
 # Path 2: private MariaDB and Redis servers.
 # ---------------------------------------------------------------------------
-first_cmd() { # first_cmd NAME... : print the path of the first command found
-    local c
-    for c in "$@"; do command -v "$c" 2>/dev/null && return 0; done
-    return 1
-}
-
-# apt-get with a wait for the dpkg/apt locks: a fresh machine may be running
-# apt (unattended upgrades, provisioning) at boot. DPkg::Lock::Timeout covers
-# the dpkg lock; the retry loop also covers the lists lock of `apt-get update`.
-apt_get() {
-    local deadline=$((SECONDS + 600)) out
-    out=$(mktemp)
-    while true; do
-        if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-            apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1 | tee "$out"; then
-            rm -f "$out"; return 0
-        fi
-        if grep -qiE 'could not get lock|unable to lock|unable to acquire' "$out" \
-            && ((SECONDS < deadline)); then
-            log "apt/dpkg is locked by another process, retrying in 5 s"
-            sleep 5
-            continue
-        fi
-        rm -f "$out"; return 1
-    done
-}
-
 if ! first_cmd mariadbd mysqld >/dev/null || ! first_cmd mariadb-install-db mysql_install_db >/dev/null \
     || ! first_cmd mariadb mysql >/dev/null || ! first_cmd mariadb-admin mysqladmin >/dev/null \
     || ! first_cmd redis-server >/dev/null || ! first_cmd redis-cli >/dev/null; then
-    ((${#SUDO[@]} == 0)) || command -v sudo >/dev/null || die "not root and no sudo: install mariadb-server and redis-server first"
+    require_root_or_sudo "mariadb-server and redis-server"
     log "installing mariadb-server and redis-server with apt-get"
-    apt_get update -q
     # Installing starts the system services on 3306/6379; we leave them alone
     # and use other ports.
-    apt_get install -y -q --no-install-recommends mariadb-server mariadb-client redis-server redis-tools
+    apt_install mariadb-server mariadb-client redis-server redis-tools
 fi
 
 MYSQLD=$(first_cmd mariadbd mysqld)

@@ -16,19 +16,18 @@
 # Extra arguments go to `node --test` (e.g. --test-reporter=spec).
 set -euo pipefail
 
-START_TIME=$EPOCHREALTIME
-elapsed() { awk -v a="$START_TIME" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+log() { printf '==> browser-test.sh: %s\n' "$*" >&2; }
+die() { printf '==> browser-test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+# The helpers shared with test.sh and scripts/cluster.sh (apt_install, next_free_port, http_status, stop_pid,
+# elapsed...); they call log and die.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # followed with shellcheck -x
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 # playwright-core downloads nothing anyway; the test uses Debian's chromium
 export CHAT_SCREENSHOTS=${CHAT_SCREENSHOTS:-$ROOT/artifacts/browser}
-
-log() { printf '==> browser-test.sh: %s\n' "$*" >&2; }
-die() { printf '==> browser-test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-
-if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
 
 # ---------------------------------------------------------------------------
 # Cleanup: runs on every exit (normal, error, Ctrl-C via the INT/TERM traps).
@@ -37,66 +36,28 @@ TMP_DIR=""
 APP_PID=""
 TEST_RC=""
 
-stop_app() {
-    local i
-    [[ -n $APP_PID ]] && kill -0 "$APP_PID" 2>/dev/null || return 0
-    kill -TERM "$APP_PID" 2>/dev/null || true
-    for ((i = 0; i < 150; i++)); do
-        kill -0 "$APP_PID" 2>/dev/null || { wait "$APP_PID" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    log "the app (pid $APP_PID) did not stop within 15 s, killing it"
-    kill -KILL "$APP_PID" 2>/dev/null || true
-    wait "$APP_PID" 2>/dev/null || true
-}
-
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
-    stop_app
+    stop_pid "$APP_PID" "the app" 15 # SIGTERM, up to 15 s, then SIGKILL
     if [[ -n $TEST_RC && $TEST_RC != 0 && -n $TMP_DIR && -s $TMP_DIR/app.log ]]; then
         log "the app's log (last 60 lines):"
         tail -n 60 "$TMP_DIR/app.log" >&2
     fi
-    [[ -n $TMP_DIR ]] && rm -rf "$TMP_DIR"
-    [[ -n $TEST_RC ]] && rc=$TEST_RC
-    log "finished in $(elapsed) s (exit code $rc)"
-    exit "$rc"
+    finish_run "$rc" "$TEST_RC" "$TMP_DIR"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 TMP_DIR=$(mktemp -d -t chat-browser.XXXXXXXX)
 
 # ---------------------------------------------------------------------------
 # Chromium (Debian's package; a test tool's own browser download cannot work here).
 # ---------------------------------------------------------------------------
-# apt-get with a wait for the dpkg/apt locks (unattended upgrades or provisioning may hold them at boot):
-# DPkg::Lock::Timeout covers the dpkg lock, the retry loop also the lists lock of `apt-get update`.
-apt_get() {
-    local deadline=$((SECONDS + 600)) out
-    out=$(mktemp)
-    while true; do
-        if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-            apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1 | tee "$out"; then
-            rm -f "$out"; return 0
-        fi
-        if grep -qiE 'could not get lock|unable to lock|unable to acquire' "$out" && ((SECONDS < deadline)); then
-            log "apt/dpkg is locked by another process, retrying in 5 s"
-            sleep 5
-            continue
-        fi
-        rm -f "$out"; return 1
-    done
-}
-
 if [[ ! -x /usr/bin/chromium ]]; then
-    ((${#SUDO[@]} == 0)) || command -v sudo >/dev/null || die "not root and no sudo: install chromium first"
+    require_root_or_sudo chromium
     log "installing chromium with apt-get"
-    apt_get update -q
-    apt_get install -y -q --no-install-recommends chromium fonts-dejavu-core fonts-liberation
+    apt_install chromium fonts-dejavu-core fonts-liberation
 fi
 log "browser: $(/usr/bin/chromium --version 2>/dev/null || echo unknown)"
 
@@ -122,12 +83,7 @@ fi
 [[ -f $APP_DIR/wwwroot/index.html && -f $APP_DIR/wwwroot/lib/signalr/signalr.min.js ]] \
     || die "the published app lacks wwwroot/index.html or wwwroot/lib/signalr/signalr.min.js"
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-PORT=${CHAT_BROWSER_TEST_PORT:-5380}
-while port_in_use "$PORT"; do
-    ((PORT < ${CHAT_BROWSER_TEST_PORT:-5380} + 200)) || die "no free port near ${CHAT_BROWSER_TEST_PORT:-5380}"
-    PORT=$((PORT + 1))
-done
+PORT=$(next_free_port "${CHAT_BROWSER_TEST_PORT:-5380}")
 URL=http://127.0.0.1:$PORT
 
 SIGNING_KEY=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
@@ -141,15 +97,6 @@ log "starting the app on $URL (embedded mode, content root $APP_DIR)"
         dotnet Chat.Api.dll --urls "$URL" --contentRoot "$APP_DIR"
 ) >"$TMP_DIR/app.log" 2>&1 </dev/null &
 APP_PID=$!
-
-http_status() { # http_status URL: the status code, or 000 when nothing answers within 2 s
-    if command -v curl >/dev/null; then
-        curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true
-    else
-        node -e 'fetch(process.argv[1], { signal: AbortSignal.timeout(2000) })
-            .then((r) => console.log(r.status), () => console.log("000"))' "$1"
-    fi
-}
 
 deadline=$((SECONDS + 60))
 until [[ $(http_status "$URL/health/ready") == 200 ]]; do

@@ -24,6 +24,13 @@
 # (every client comes from 127.0.0.1).
 set -euo pipefail
 
+log() { printf '==> cluster.sh: %s\n' "$*" >&2; }
+die() { printf '==> cluster.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+# The helpers shared with test.sh and scripts/browser-test.sh (first_cmd, apt_install, alive, stop_pid,
+# http_status...); they call log and die.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # followed with shellcheck -x
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STATE=${CHAT_CLUSTER_DIR:-${TMPDIR:-/tmp}/chat-cluster}
 mkdir -p "$STATE"
@@ -33,11 +40,6 @@ LOGS=$STATE/logs
 # mariadbd and nginx live in /usr/sbin, which is not on a normal user's PATH on Debian.
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-
-log() { printf '==> cluster.sh: %s\n' "$*" >&2; }
-die() { printf '==> cluster.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-
-if [[ $(id -u) -eq 0 ]]; then SUDO=(); else SUDO=(sudo); fi
 
 usage() {
     sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -86,13 +88,6 @@ signature() {
     esac
 }
 
-alive() { # alive PID: running, and not a zombie left for a parent that does not reap
-    local pid=$1 state
-    [[ -n $pid && -r /proc/$pid/stat ]] || return 1
-    state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
-    [[ -n $state && $state != Z ]]
-}
-
 running_pid() { # running_pid NAME: print the component's pid if it runs
     local name=$1 file pid
     file=$(pid_file "$name")
@@ -103,20 +98,11 @@ running_pid() { # running_pid NAME: print the component's pid if it runs
     echo "$pid"
 }
 
-stop_component() { # stop_component NAME: SIGTERM, wait up to 30 s, then SIGKILL
-    local name=$1 pid i
+stop_component() { # stop_component NAME: stop it if it runs (SIGTERM, up to 30 s, then SIGKILL), forget its pid
+    local name=$1 pid
     if pid=$(running_pid "$name"); then
         log "stopping $name (pid $pid)"
-        kill -TERM "$pid" 2>/dev/null || true
-        for ((i = 0; i < 300; i++)); do
-            alive "$pid" || break
-            sleep 0.1
-        done
-        if alive "$pid"; then
-            log "$name (pid $pid) did not stop within 30 s, killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-            for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
-        fi
+        stop_pid "$pid" "$name"
     fi
     rm -f "$(pid_file "$name")"
 }
@@ -131,14 +117,8 @@ launch() {
     echo $! >"$(pid_file "$name")"
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
 require_free_port() { # require_free_port PORT WHAT
     ! port_in_use "$1" || die "port $1 for $2 is already in use (set CHAT_CLUSTER_* ports, see the top of $0)"
-}
-
-http_status() { # http_status URL: the status code, or 000 when nothing answers
-    curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" 2>/dev/null || true
 }
 
 wait_ready() { # wait_ready NAME URL LOG: until URL answers 200 (60 s), while the component runs
@@ -154,34 +134,8 @@ wait_ready() { # wait_ready NAME URL LOG: until URL answers 200 (60 s), while th
 }
 
 # ---------------------------------------------------------------------------
-# Packages (same approach as test.sh).
+# Packages (lib.sh's apt_install, as in test.sh).
 # ---------------------------------------------------------------------------
-first_cmd() { # first_cmd NAME... : print the path of the first command found
-    local c
-    for c in "$@"; do command -v "$c" 2>/dev/null && return 0; done
-    return 1
-}
-
-# apt-get with a wait for the dpkg/apt locks: a fresh machine may be running apt (unattended upgrades,
-# provisioning) at boot. DPkg::Lock::Timeout covers the dpkg lock; the retry loop also covers the lists lock.
-apt_get() {
-    local deadline=$((SECONDS + 600)) out
-    out=$(mktemp)
-    while true; do
-        if "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-            apt-get -o DPkg::Lock::Timeout=120 "$@" 2>&1 | tee "$out" >&2; then
-            rm -f "$out"; return 0
-        fi
-        if grep -qiE 'could not get lock|unable to lock|unable to acquire' "$out" \
-            && ((SECONDS < deadline)); then
-            log "apt/dpkg is locked by another process, retrying in 5 s"
-            sleep 5
-            continue
-        fi
-        rm -f "$out"; return 1
-    done
-}
-
 install_packages() {
     if first_cmd mariadbd mysqld >/dev/null && first_cmd mariadb-install-db mysql_install_db >/dev/null \
         && first_cmd mariadb mysql >/dev/null && first_cmd mariadb-admin mysqladmin >/dev/null \
@@ -190,13 +144,10 @@ install_packages() {
         && first_cmd setsid >/dev/null; then
         return 0
     fi
-    ((${#SUDO[@]} == 0)) || command -v sudo >/dev/null \
-        || die "not root and no sudo: install mariadb-server, redis-server, nginx, gettext-base and curl first"
+    require_root_or_sudo "mariadb-server, redis-server, nginx, gettext-base and curl"
     log "installing mariadb-server, redis-server, nginx and gettext-base with apt-get"
-    apt_get update -q
     # Installing may start the system services (3306, 6379, 80); they are left alone: this uses other ports.
-    apt_get install -y -q --no-install-recommends mariadb-server mariadb-client redis-server redis-tools \
-        nginx gettext-base curl util-linux
+    apt_install mariadb-server mariadb-client redis-server redis-tools nginx gettext-base curl util-linux
 }
 
 # ---------------------------------------------------------------------------
@@ -396,9 +347,7 @@ cmd_start() {
     save_settings
     install_packages
     # A half-started cluster is worse than none: stop whatever did start.
-    trap start_failed EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    on_exit start_failed
     start_mariadb
     start_redis
     publish_app
