@@ -49,13 +49,11 @@ public static class ApiServiceCollection
 
         services.AddOptions<ChatHubOptions>().BindConfiguration(ChatHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MessageRateLimitFilter>();
-        services.AddSingleton<DeliveryUnavailableFilter>();
         services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
-            o.AddFilter<MessageRateLimitFilter>(); // first: a call over the limit costs nothing else
-            o.AddFilter<DeliveryUnavailableFilter>();
+            o.AddFilter<MessageRateLimitFilter>();
         });
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         return builder;

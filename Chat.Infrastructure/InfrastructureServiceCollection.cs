@@ -150,7 +150,8 @@ public static class InfrastructureServiceCollection
 
         // The backplane: Clients.User reaches a user's connections on every instance. Like the stores, it fails
         // fast while Redis is away (the hub then says delivery is unavailable) and reconnects quickly.
-        services.AddSignalR().AddStackExchangeRedis(redis, o =>
+        services.AddSingleton<DeliveryUnavailableFilter>();
+        services.AddSignalR(o => o.AddFilter<DeliveryUnavailableFilter>()).AddStackExchangeRedis(redis, o =>
         {
             o.Configuration.ChannelPrefix = RedisChannel.Literal("chat");
             ConfigureResilience(o.Configuration);

@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 
-namespace Chat.Api.Hubs;
+namespace Chat.Infrastructure.Redis;
 
 /// <summary>
 /// While Redis is unreachable a send cannot be routed to other instances: say so, rather than drop the message
 /// silently or report an unexplained server error. The connection stays open, and sends work again once Redis is back.
+/// Registered in Redis mode only: in embedded mode there is no Redis to fail, and no filter to pay for on every call.
 /// </summary>
 internal sealed partial class DeliveryUnavailableFilter(ILogger<DeliveryUnavailableFilter> logger) : IHubFilter
 {
