@@ -25,7 +25,10 @@ public static class ApiServiceCollection
         var services = builder.Services;
 
         // Request-start lines carry the full URL, and WebSocket clients put their access token in the query string.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // Off entirely (it logs nothing above Information but startup failures, which also end the process with
+        // their error): while this category is enabled, hosting gives every request an Activity, which a hub
+        // connection keeps for as long as it lives.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
         services.AddProblemDetails();
         // Development rethrows malformed request bodies: the client's error there too, not a 500. A Redis outage is
