@@ -54,6 +54,13 @@ public sealed class Bench(Target target, Uri server, string? signingKey, int? se
         return TimeSpan.FromSeconds(ticks / 100.0); // USER_HZ is 100 on Linux
     }
 
+    /// <summary>
+    /// The share of one core this load generator used since <paramref name="started"/>: near 100 % it, not the server,
+    /// sets the pace, and the figures say more about the client than about the server.
+    /// </summary>
+    public static double ClientCpuPercent(TimeSpan cpuAtStart, long started) =>
+        Math.Round((Environment.CpuUsage.TotalTime - cpuAtStart).TotalSeconds / Seconds(started) * 100, 1);
+
     /// <summary>The server's resident memory, from /proc.</summary>
     public long ServerRssBytes()
     {

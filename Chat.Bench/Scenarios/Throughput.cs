@@ -48,9 +48,11 @@ public static class Throughput
             .ToList();
 
         await Task.Delay(warmup);
-        var (delivered0, cpu0, started) = (Interlocked.Read(ref delivered), bench.ServerCpu(), Stopwatch.GetTimestamp());
+        var (delivered0, cpu0, clientCpu0, started) =
+            (Interlocked.Read(ref delivered), bench.ServerCpu(), Environment.CpuUsage.TotalTime, Stopwatch.GetTimestamp());
         await Task.Delay(duration);
-        var (delivered1, cpu1, seconds) = (Interlocked.Read(ref delivered), bench.ServerCpu(), Bench.Seconds(started));
+        var (delivered1, cpu1, clientCpu, seconds) =
+            (Interlocked.Read(ref delivered), bench.ServerCpu(), Bench.ClientCpuPercent(clientCpu0, started), Bench.Seconds(started));
 
         Volatile.Write(ref running, false);
         await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(10)));
@@ -67,6 +69,7 @@ public static class Throughput
             ["placement"] = ReferenceEquals(bench, receiverBench) ? "same" : "cross",
             ["messagesPerSecond"] = Math.Round(messages / seconds),
             ["serverCpuMicrosecondsPerMessage"] = messages == 0 ? 0 : Math.Round((cpu1 - cpu0).TotalMicroseconds / messages, 2),
+            ["clientCpuPercent"] = clientCpu,
             ["failedSends"] = failed,
         };
     }
