@@ -10,11 +10,9 @@ FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY Chat.Domain/Chat.Domain.csproj Chat.Domain/
-COPY Chat.Infrastructure/Chat.Infrastructure.csproj Chat.Infrastructure/
 COPY Chat.Api/Chat.Api.csproj Chat.Api/
 RUN dotnet restore Chat.Api/Chat.Api.csproj
 COPY Chat.Domain/ Chat.Domain/
-COPY Chat.Infrastructure/ Chat.Infrastructure/
 COPY Chat.Api/ Chat.Api/
 # With this file in place (and no node_modules: .dockerignore), Chat.Api's build does not run npm.
 COPY --from=web /web/node_modules/@microsoft/signalr/dist/browser/signalr.min.js Chat.Api/wwwroot/lib/signalr/signalr.min.js

@@ -1,11 +1,10 @@
 using System.Text;
 using Chat.Domain.Users;
-using Chat.Infrastructure.Persistence;
+using Chat.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using StackExchange.Redis;
 
 namespace Chat.Bench;
 
@@ -17,7 +16,7 @@ public static class BenchUsers
 {
     public static string Id(int index) => $"bench{index:D10}";
 
-    public static async Task SeedAsync(int count, string? mySql, string? contentRoot, string? redis)
+    public static async Task SeedAsync(int count, string? mySql, string? contentRoot)
     {
         await using var db = CreateContext(mySql, contentRoot);
         await db.Database.MigrateAsync();
@@ -37,13 +36,6 @@ public static class BenchUsers
             await db.SaveChangesAsync();
             db.ChangeTracker.Clear();
             added += chunk.Length;
-        }
-
-        if (redis is not null)
-        {
-            // Instances reload their user directory from the database when this marker is gone.
-            await using var connection = await ConnectionMultiplexer.ConnectAsync(redis);
-            await connection.GetDatabase().KeyDeleteAsync("chat:users:complete");
         }
 
         Console.Error.WriteLine($"seeded {added} new users ({count} wanted)");

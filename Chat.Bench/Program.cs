@@ -5,7 +5,7 @@ using Chat.Bench.Baseline;
 using Chat.Bench.Scenarios;
 
 // chat-bench baseline --urls http://127.0.0.1:5200
-// chat-bench seed --users 20000 (--content-root DIR | --mysql CONNECTION) [--redis CONFIG]
+// chat-bench seed --users 20000 (--content-root DIR | --mysql CONNECTION)
 // chat-bench run --target chat|sdk|baseline --url URL --scenario s1|s2|s3|s4|s5 [--signing-key K] [--server-pid PID]
 //                [--receiver-url URL (s5: receivers on another instance)] [...]
 var options = Options.Parse(args.Skip(1));
@@ -16,7 +16,7 @@ switch (args.FirstOrDefault())
         return 0;
 
     case "seed":
-        await BenchUsers.SeedAsync(options.Int("users", 20_000), options.Find("mysql"), options.Find("content-root"), options.Find("redis"));
+        await BenchUsers.SeedAsync(options.Int("users", 20_000), options.Find("mysql"), options.Find("content-root"));
         return 0;
 
     case "run":

@@ -16,3 +16,16 @@ public sealed record UserProfile(string Id, string Username, string Email, strin
 
 /// <param name="Source">"gravatar" or "unsplash".</param>
 public sealed record AvatarRequest(string? Source);
+
+/// <summary>The request and response examples Swagger UI shows for the user endpoints.</summary>
+internal static class UserExamples
+{
+    private const string Id = "019ab5d2c4e07a3b9f1e2d3c4b5a6978";
+    private const string Avatar = "https://www.gravatar.com/avatar/ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976?d=identicon&s=256";
+
+    public static readonly AvatarRequest AvatarChange = new("unsplash");
+
+    public static readonly UserProfile Profile = new(Id, "alice", "alice@example.com", Avatar, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
+
+    public static readonly UserSummary Summary = new(Id, "alice", Avatar);
+}

@@ -1,8 +1,8 @@
 using System.Security.Claims;
-using Chat.Api.OpenApi;
+using Chat.Api.Platform.OpenApi;
 using Chat.Domain.Presence;
 using Chat.Domain.Users;
-using Chat.Infrastructure.Persistence;
+using Chat.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -18,18 +18,18 @@ public static class UserEndpoints
 
         users.MapGet("/me", GetMe)
             .WithSummary("The signed-in user's account")
-            .WithExamples(response: Examples.Profile)
+            .WithExamples(response: UserExamples.Profile)
             .ProducesProblem(StatusCodes.Status404NotFound);
         users.MapPost("/me/avatar", ChangeAvatar)
             .WithSummary("Pick a new profile picture from Gravatar or from a random Unsplash photo")
-            .WithExamples(Examples.AvatarChange, Examples.Profile)
+            .WithExamples(UserExamples.AvatarChange, UserExamples.Profile)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         users.MapGet("/online", GetOnline)
             .WithSummary("Every user with at least one live hub connection, on any instance")
-            .WithExamples(response: new[] { Examples.Summary });
+            .WithExamples(response: new[] { UserExamples.Summary });
         users.MapGet("/{id}", GetById)
             .WithSummary("Another user's public profile")
-            .WithExamples(response: Examples.Summary)
+            .WithExamples(response: UserExamples.Summary)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return users;

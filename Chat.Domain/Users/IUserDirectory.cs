@@ -1,12 +1,10 @@
 namespace Chat.Domain.Users;
 
 /// <summary>
-/// Which user ids exist, answered without a database query per message. Users are never deleted, so an id once
-/// known stays known.
+/// Whether a user id exists, as the database says, answered without a query per message. Users are never deleted,
+/// so an id once found stays found.
 /// </summary>
 public interface IUserDirectory
 {
     ValueTask<bool> ContainsAsync(string userId, CancellationToken cancellationToken = default);
-
-    Task AddAsync(string userId, CancellationToken cancellationToken = default);
 }

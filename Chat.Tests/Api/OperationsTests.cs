@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Chat.Api.Platform;
 using Chat.Tests.Fixtures;
 using Microsoft.Extensions.Options;
 using MySqlConnector;
@@ -145,11 +146,11 @@ public sealed class OperationsTests(MySqlRedisChat chat)
         var db = redis.GetDatabase();
 
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(alice.RefreshToken)));
-        var entry = await db.HashGetAllAsync($"chat:refresh:{hash}");
+        var entry = await db.HashGetAllAsync(RedisKeys.RefreshToken(hash));
 
         Assert.Equal(alice.Id, entry.Single(e => e.Name == "user").Value);
-        Assert.False(await db.KeyExistsAsync($"chat:refresh:{alice.RefreshToken}"));
-        Assert.NotNull(await db.KeyTimeToLiveAsync($"chat:refresh:{hash}"));
+        Assert.False(await db.KeyExistsAsync(RedisKeys.RefreshToken(alice.RefreshToken)));
+        Assert.NotNull(await db.KeyTimeToLiveAsync(RedisKeys.RefreshToken(hash)));
     }
 
     [Theory]

@@ -1,6 +1,5 @@
 using Chat.Domain.Auth;
-using Chat.Infrastructure.InProcess;
-using Chat.Infrastructure.Redis;
+using Chat.Api.Accounts;
 using Chat.Tests.Fixtures;
 using StackExchange.Redis;
 

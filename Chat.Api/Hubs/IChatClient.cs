@@ -1,9 +1,0 @@
-using Chat.Domain.Messaging;
-
-namespace Chat.Api.Hubs;
-
-/// <summary>What the server calls on clients.</summary>
-public interface IChatClient
-{
-    Task ReceiveMessage(ChatMessage message);
-}

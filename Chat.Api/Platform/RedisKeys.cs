@@ -1,0 +1,32 @@
+namespace Chat.Api.Platform;
+
+/// <summary>
+/// Every Redis key and channel name Chat uses, defined once. All start with "chat", so one Redis can serve other
+/// applications beside it.
+/// </summary>
+public static class RedisKeys
+{
+    /// <summary>Prefix of the SignalR backplane's channels.</summary>
+    public const string ChannelPrefix = "chat";
+
+    /// <summary>A refresh token's record (a hash), by the SHA-256 of the token.</summary>
+    public const string RefreshTokenPrefix = "chat:refresh:";
+
+    /// <summary>A refresh-token family: live while the key exists.</summary>
+    public const string RefreshFamilyPrefix = "chat:refresh-family:";
+
+    /// <summary>The live instances, scored by the time their presence hash expires.</summary>
+    public const string PresenceInstances = "chat:presence:instances";
+
+    /// <summary>One instance's connection counts per user (a hash).</summary>
+    public const string PresenceInstancePrefix = "chat:presence:instance:";
+
+    public static string RefreshToken(string tokenHash) => RefreshTokenPrefix + tokenHash;
+
+    public static string RefreshFamily(string familyId) => RefreshFamilyPrefix + familyId;
+
+    public static string PresenceInstance(string instanceId) => PresenceInstancePrefix + instanceId;
+
+    /// <summary>One partition of a rate limit shared by all instances.</summary>
+    public static string RateLimit(string limit, string partition) => $"chat:limit:{limit}:{partition}";
+}

@@ -1,0 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Chat.Api.Presence;
+
+public sealed class PresenceOptions
+{
+    public const string Section = "Presence";
+
+    /// <summary>How long a crashed instance's connections stay "online"; heartbeats renew every third of it.</summary>
+    [Range(2, 3600)]
+    public int TtlSeconds { get; set; } = 30;
+
+    public TimeSpan Ttl => TimeSpan.FromSeconds(TtlSeconds);
+
+    public TimeSpan HeartbeatInterval => Ttl / 3;
+}
