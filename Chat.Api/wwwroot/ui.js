@@ -1,0 +1,144 @@
+// The page's elements and the DOM helpers that several modules share: banner, connection status, announcements,
+// avatars, and which view shows.
+
+const $ = (id) => document.getElementById(id);
+
+export const dom = {
+  status: $('status'),
+  statusText: $('status-text'),
+  reconnect: $('reconnect'),
+  me: $('me'),
+  meAvatar: $('me-avatar'),
+  meName: $('me-name'),
+  logout: $('logout'),
+  banner: $('banner'),
+  bannerText: $('banner-text'),
+  bannerClose: $('banner-close'),
+  announcer: $('announcer'),
+  main: $('main'),
+  loadingView: $('loading-view'),
+  authView: $('auth-view'),
+  tabLogin: $('tab-login'),
+  tabSignup: $('tab-signup'),
+  loginForm: $('panel-login'),
+  signupForm: $('panel-signup'),
+  chatView: $('chat-view'),
+  peopleList: $('people-list'),
+  peopleEmpty: $('people-empty'),
+  onlineCount: $('online-count'),
+  conversationEmpty: $('conversation-empty'),
+  conversationOpen: $('conversation-open'),
+  peerAvatar: $('peer-avatar'),
+  conversationTitle: $('conversation-title'),
+  peerPresence: $('peer-presence'),
+  messages: $('messages'),
+  composer: $('composer'),
+  input: $('message-input'),
+  send: $('send'),
+  charCount: $('char-count'),
+};
+
+/** Shows a message in the banner; `scope` lets a later success clear only its own kind of error. */
+export function showBanner(text, { kind = 'error', scope = '' } = {}) {
+  dom.bannerText.textContent = text;
+  dom.banner.dataset.kind = kind;
+  dom.banner.dataset.scope = scope;
+  dom.banner.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  dom.banner.hidden = false;
+}
+
+export function hideBanner(scope) {
+  if (scope === undefined || dom.banner.dataset.scope === scope) {
+    dom.banner.hidden = true;
+    dom.bannerText.textContent = '';
+  }
+}
+
+const STATUS_TEXT = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  disconnected: 'Disconnected',
+  offline: 'Offline',
+};
+
+export function setStatus(state) {
+  dom.status.dataset.state = state;
+  dom.statusText.textContent = STATUS_TEXT[state];
+  dom.status.title = STATUS_TEXT[state];
+  dom.reconnect.hidden = state !== 'disconnected';
+}
+
+export function announce(text) {
+  // Cleared first so that the same text twice is read twice.
+  dom.announcer.textContent = '';
+  window.setTimeout(() => {
+    dom.announcer.textContent = text;
+  }, 50);
+}
+
+function hashHue(text) {
+  let hash = 0;
+  for (const ch of text) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  return hash % 360;
+}
+
+/** Fills an avatar element: the picture, over the user's initial (shown when the picture cannot load). */
+export function renderAvatar(span, user) {
+  span.dataset.initial = (user.username || '?').charAt(0);
+  span.style.setProperty('--avatar-bg', `hsl(${hashHue(user.id || '?')} 42% 52%)`);
+  let img = span.querySelector('img');
+  const url = /^https?:\/\//i.test(user.avatarUrl || '') ? user.avatarUrl : '';
+  if (!url) {
+    img?.remove();
+    return;
+  }
+  if (!img) {
+    img = document.createElement('img');
+    img.alt = '';
+    img.decoding = 'async';
+    img.referrerPolicy = 'no-referrer';
+    img.setAttribute('data-testid', 'avatar');
+    img.addEventListener('error', () => img.classList.add('failed'));
+    img.addEventListener('load', () => img.classList.remove('failed'));
+    span.append(img);
+  }
+  if (img.getAttribute('src') !== url) {
+    img.classList.remove('failed');
+    img.src = url;
+  }
+}
+
+export function selectTab(which) {
+  const login = which === 'login';
+  dom.tabLogin.setAttribute('aria-selected', String(login));
+  dom.tabSignup.setAttribute('aria-selected', String(!login));
+  dom.tabLogin.tabIndex = login ? 0 : -1;
+  dom.tabSignup.tabIndex = login ? -1 : 0;
+  dom.loginForm.hidden = !login;
+  dom.signupForm.hidden = login;
+}
+
+/** Signed out: the log-in form. */
+export function showAuthView() {
+  dom.loadingView.hidden = true;
+  dom.chatView.hidden = true;
+  dom.me.hidden = true;
+  dom.status.hidden = true;
+  dom.authView.hidden = false;
+  selectTab('login');
+  setStatus('offline');
+}
+
+/** Signed in as `user`: the people list, and no conversation open yet. */
+export function showChatView(user) {
+  dom.loadingView.hidden = true;
+  dom.authView.hidden = true;
+  dom.chatView.hidden = false;
+  dom.me.hidden = false;
+  dom.status.hidden = false;
+  dom.meName.textContent = user.username;
+  renderAvatar(dom.meAvatar, user);
+  dom.conversationEmpty.hidden = false;
+  dom.conversationOpen.hidden = true;
+}
