@@ -1,43 +1,46 @@
 using System.Text.Json;
-using Chat.Domain;
 using Chat.Domain.Messaging;
 using Chat.Domain.Presence;
-using Chat.Domain.Users;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Api.Messaging;
 
+/// <summary>The hub: checks what clients send and hands it on. Sender identity always comes from the token.</summary>
 [Authorize]
 public sealed class ChatHub(
-    IUserDirectory users,
+    Messenger messenger,
+    ReadMarkers markers,
     IUserPresence presence,
-    IOptions<ChatHubOptions> options,
-    TimeProvider time) : Hub<IChatClient>
+    IOptions<ChatHubOptions> options) : Hub<IChatClient>
 {
     public const string Path = "/hubs/chat";
 
+    private string UserId => Context.UserIdentifier!;
+
     public override async Task OnConnectedAsync()
     {
-        var connections = await presence.ConnectedAsync(Context.UserIdentifier!, Context.ConnectionAborted);
+        var connections = await presence.ConnectedAsync(UserId, Context.ConnectionAborted);
         var limit = options.Value.MaxConnectionsPerUser;
         if (connections > limit)
         {
             // Thrown here, the error closes this connection and the client is told why (OnDisconnected does not run).
-            await presence.DisconnectedAsync(Context.UserIdentifier!);
+            await presence.DisconnectedAsync(UserId);
             throw new HubException($"Too many connections: a user may hold at most {limit}. Close another one and retry.");
         }
+
+        await Groups.AddToGroupAsync(Context.ConnectionId, Messenger.UserGroup(UserId), Context.ConnectionAborted);
     }
 
-    public override Task OnDisconnectedAsync(Exception? exception) => presence.DisconnectedAsync(Context.UserIdentifier!);
+    public override Task OnDisconnectedAsync(Exception? exception) => presence.DisconnectedAsync(UserId);
 
-    /// <summary>Sends <c>receiverID:message</c> to every connection of the receiver.</summary>
+    /// <summary>Stores <c>receiverID:message</c> and delivers it to every connection of the receiver.</summary>
     /// <param name="raw">
     /// Typed <see cref="object"/> so that a number, an object or an array reaches this method and gets a clear
     /// error: with <see cref="string"/>, SignalR would answer its generic binding failure instead.
     /// </param>
-    public async Task<SendReceipt> SendRaw(object? raw)
+    public Task<SendReceipt> SendRaw(object? raw)
     {
         var text = raw switch
         {
@@ -46,18 +49,22 @@ public sealed class ChatHub(
             _ => throw new HubException("SendRaw takes one string argument, 'receiverId:message'."),
         };
 
-        if (!RawMessage.TryParse(text, out var message, out var error))
-        {
-            throw new HubException(error);
-        }
-
-        if (!await users.ContainsAsync(message.ReceiverId, Context.ConnectionAborted))
-        {
-            throw new HubException("Unknown receiver: no user has the id given before ':'.");
-        }
-
-        var sent = new ChatMessage(SortableId.New(time), Context.UserIdentifier!, message.ReceiverId, message.Text, time.GetUtcNow());
-        await Clients.User(message.ReceiverId).ReceiveMessage(sent);
-        return new SendReceipt(sent.Id, sent.ReceiverId, sent.SentAt);
+        return RawMessage.TryParse(text, out var message, out var error)
+            ? messenger.SendAsync(Context, message)
+            : throw new HubException(error);
     }
+
+    /// <summary>Stores a message; a repeated <c>clientMessageId</c> returns the first receipt and stores nothing.</summary>
+    public Task<SendReceipt> Send(SendRequest? request) =>
+        request is null
+            ? throw new HubException("Send takes one object argument, {receiverId, text, clientMessageId}.")
+            : OutgoingMessage.TryCreate(request.ReceiverId, request.Text, request.ClientMessageId, out var message, out var error)
+                ? messenger.SendAsync(Context, message)
+                : throw new HubException(error);
+
+    /// <summary>Moves the caller's read marker in their conversation with <paramref name="peerId"/> forward.</summary>
+    public Task<ReadMarker> MarkRead(string? peerId, string? upToId) =>
+        string.IsNullOrEmpty(peerId) || string.IsNullOrEmpty(upToId)
+            ? throw new HubException("MarkRead takes the peer's id and the id of the last message read.")
+            : markers.MarkReadAsync(UserId, peerId, upToId, Context.ConnectionAborted);
 }

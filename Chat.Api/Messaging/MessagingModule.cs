@@ -7,9 +7,10 @@ using StackExchange.Redis;
 namespace Chat.Api.Messaging;
 
 /// <summary>
-/// The hub (<see cref="ChatHub"/> at <c>/hubs/chat</c>) and everything around it: SignalR itself (the only
-/// <c>AddSignalR</c>), its filters in order, and how <c>Clients.User</c> reaches a user's connections — the Redis
-/// backplane across instances, or <see cref="UserIndexedHubLifetimeManager{THub}"/> on a single one.
+/// Stored messages: the hub (<see cref="ChatHub"/> at <c>/hubs/chat</c>) with SignalR itself (the only
+/// <c>AddSignalR</c>) and its filter, how <c>Clients.User</c> reaches a user's connections (the Redis backplane across
+/// instances, or <see cref="UserIndexedHubLifetimeManager{THub}"/> on a single one), the batch writer
+/// (<see cref="MessageWriter"/>), and the reads (<see cref="ConversationEndpoints"/>).
 /// </summary>
 public static class MessagingModule
 {
@@ -22,21 +23,18 @@ public static class MessagingModule
         var redis = builder.UsesRedis();
         services.AddOptions<ChatHubOptions>().BindConfiguration(ChatHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MessageRateLimitOptions>().BindConfiguration(MessageRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<MessageStoreOptions>().BindConfiguration(MessageStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MessageWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
+        services.AddSingleton<Messenger>();
+        services.AddSingleton<ReadMarkers>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
-        services.AddSingleton<DeliveryUnavailableFilter>();
         services.AddSingleton<MessageRateLimitFilter>();
 
         var signalR = services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
-            // Filters run in the order added, the first outermost. A Redis failure anywhere inside, the rate limit's
-            // own check included, becomes "delivery is unavailable" (there is no Redis to fail in embedded mode).
-            if (redis)
-            {
-                o.AddFilter<DeliveryUnavailableFilter>();
-            }
-
             o.AddFilter<MessageRateLimitFilter>();
         });
 
@@ -46,6 +44,7 @@ public static class MessagingModule
             signalR.AddStackExchangeRedis(o => o.Configuration.ChannelPrefix = RedisChannel.Literal(RedisKeys.ChannelPrefix));
             services.AddOptions<RedisOptions>().Configure<IConnectionMultiplexer>((o, connection) =>
                 o.ConnectionFactory = _ => Task.FromResult(connection));
+            services.AddHostedService<SyncAfterRedisOutage>();
         }
         else
         {
@@ -55,10 +54,11 @@ public static class MessagingModule
         return builder;
     }
 
-    /// <summary>A connection ends when its access token does, so a revoked user is out within one access-token lifetime.</summary>
     public static IEndpointRouteBuilder MapMessaging(this IEndpointRouteBuilder app)
     {
+        // A connection ends when its access token does, so a revoked user is out within one access-token lifetime.
         app.MapHub<ChatHub>(ChatHub.Path, o => o.CloseOnAuthenticationExpiration = true);
+        app.MapConversationEndpoints();
         return app;
     }
 }

@@ -4,6 +4,8 @@ using Chat.Api.Platform.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using System.Data.Common;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using System.Net;
@@ -36,18 +38,19 @@ public static class PlatformModule
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 
         services.AddProblemDetails();
-        // Development rethrows malformed request bodies: the client's error there too, not a 500. A Redis outage is
-        // the service being briefly unavailable, not a bug.
+        // Development rethrows malformed request bodies: the client's error there too, not a 500. A Redis or database
+        // outage is the service being briefly unavailable, not a bug.
         services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex switch
         {
             BadHttpRequestException bad => bad.StatusCode,
-            RedisException => StatusCodes.Status503ServiceUnavailable,
+            RedisException or DbException or RetryLimitExceededException => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status500InternalServerError,
         });
         services.AddOptions<SwaggerOptions>().BindConfiguration(SwaggerOptions.Section);
         services.AddOpenApi(o => o.AddBearerSecurity());
         services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, builder.Configuration));
-        services.AddRateLimiter(o => o.RejectWithProblem());
+        services.AddOptions<ReadRateLimitOptions>().BindConfiguration(ReadRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddRateLimiter(o => o.RejectWithProblem().AddReadPolicy());
 
         AddDatabase(builder);
         // Registered first: hosted services start in order, and everything after it needs the schema.

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Security.Claims;
+using Chat.Api.Platform.RateLimiting;
 using Chat.Api.Platform.OpenApi;
 using Chat.Domain.Presence;
 using Chat.Domain.Users;
@@ -26,7 +28,16 @@ public static class UserEndpoints
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         users.MapGet("/online", GetOnline)
             .WithSummary("Every user with at least one live hub connection, on any instance")
-            .WithExamples(response: new[] { UserExamples.Summary });
+            .WithExamples(response: new[] { UserExamples.Summary })
+            .RequireRateLimiting(ReadRateLimit.Policy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        users.MapGet("/search", Search)
+            .WithSummary("Users whose username starts with q (ignoring case), shortest username first")
+            .WithDescription("q: 2-32 characters. limit: 1-20 (default 10). How a conversation starts with someone who is offline.")
+            .WithExamples(response: new[] { UserExamples.Summary })
+            .RequireRateLimiting(ReadRateLimit.Policy)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapGet("/{id}", GetById)
             .WithSummary("Another user's public profile")
             .WithExamples(response: UserExamples.Summary)
@@ -107,6 +118,37 @@ public static class UserEndpoints
             .Select(u => new UserSummary(u.Id, u.Username, u.AvatarUrl))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(online);
+    }
+
+    static async Task<Results<Ok<List<UserSummary>>, ValidationProblem>> Search(
+        string? q, string? limit, ChatDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (q is not { Length: >= 2 and <= AccountRules.UsernameMaxLength })
+        {
+            errors["q"] = [$"q must be 2 to {AccountRules.UsernameMaxLength} characters long."];
+        }
+
+        var count = 10;
+        if (limit is not null && !(int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) && count is >= 1 and <= 20))
+        {
+            errors["limit"] = ["limit must be a whole number from 1 to 20."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        // A prefix of the upper-cased, uniquely indexed name: a range of that index.
+        var prefix = User.Normalize(q!);
+        var found = await db.Users.AsNoTracking()
+            .Where(u => u.NormalizedUsername.StartsWith(prefix))
+            .OrderBy(u => u.NormalizedUsername.Length).ThenBy(u => u.NormalizedUsername)
+            .Take(count)
+            .Select(u => new UserSummary(u.Id, u.Username, u.AvatarUrl))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(found);
     }
 
     static ProblemHttpResult NoSuchUser() =>

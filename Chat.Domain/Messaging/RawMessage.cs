@@ -3,11 +3,9 @@ using System.Diagnostics.CodeAnalysis;
 namespace Chat.Domain.Messaging;
 
 /// <summary>The <c>receiverID:message</c> payload of <c>SendRaw</c>, split at the first ':'.</summary>
-public readonly record struct RawMessage(string ReceiverId, string Text)
+public static class RawMessage
 {
-    public const int MaxTextLength = 4096;
-
-    public static bool TryParse(string? raw, out RawMessage message, [NotNullWhen(false)] out string? error)
+    public static bool TryParse(string? raw, out OutgoingMessage message, [NotNullWhen(false)] out string? error)
     {
         message = default;
         var separator = raw?.IndexOf(':') ?? -1;
@@ -30,14 +28,6 @@ public readonly record struct RawMessage(string ReceiverId, string Text)
             return false;
         }
 
-        if (text.Length > MaxTextLength)
-        {
-            error = $"The message is {text.Length} characters long; the limit is {MaxTextLength}.";
-            return false;
-        }
-
-        message = new RawMessage(raw[..separator], text);
-        error = null;
-        return true;
+        return OutgoingMessage.TryCreate(raw[..separator], text, clientMessageId: null, out message, out error);
     }
 }

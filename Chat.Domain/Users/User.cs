@@ -21,6 +21,12 @@ public sealed class User
 
     public required DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>
+    /// The last number of this user's message sequence: every message they send or receive takes the next one, under
+    /// a lock on this row, so the sequence is the order in which the user's messages became visible.
+    /// </summary>
+    public long MessageSequence { get; set; }
+
     public static string Normalize(string usernameOrEmail) => usernameOrEmail.Trim().ToUpperInvariant();
 
     /// <summary>A new user from a validated signup; the password hash and avatar are filled in afterwards.</summary>
@@ -37,7 +43,7 @@ public sealed class User
             PasswordHash = "",
             AvatarUrl = "",
             // Whole microseconds, as MySQL's datetime(6) keeps them: the signup answer matches every later read.
-            CreatedAt = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond)),
+            CreatedAt = Timestamps.ToMicroseconds(now),
         };
     }
 }

@@ -36,8 +36,8 @@ public sealed class RawMessageTests
     [Fact]
     public void Accepts_exactly_the_maximum_length_and_rejects_one_more()
     {
-        Assert.True(RawMessage.TryParse("bob:" + new string('x', RawMessage.MaxTextLength), out _, out _));
-        Assert.False(RawMessage.TryParse("bob:" + new string('x', RawMessage.MaxTextLength + 1), out _, out var error));
+        Assert.True(RawMessage.TryParse("bob:" + new string('x', OutgoingMessage.MaxTextLength), out _, out _));
+        Assert.False(RawMessage.TryParse("bob:" + new string('x', OutgoingMessage.MaxTextLength + 1), out _, out var error));
         Assert.Contains("4096", error);
     }
 

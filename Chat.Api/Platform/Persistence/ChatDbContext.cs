@@ -1,5 +1,8 @@
+using Chat.Domain.Messaging;
 using Chat.Domain.Users;
+using System.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Chat.Api.Platform.Persistence;
 
@@ -9,14 +12,41 @@ namespace Chat.Api.Platform.Persistence;
 /// </summary>
 public abstract class ChatDbContext(DbContextOptions options) : DbContext(options)
 {
+    /// <summary>Room for two user ids and the ':' between them.</summary>
+    private const int ConversationIdLength = 2 * IdLength + 1;
+    private const int IdLength = 32;
+
     public DbSet<User> Users => Set<User>();
+
+    public DbSet<Message> Messages => Set<Message>();
+
+    public DbSet<Conversation> Conversations => Set<Conversation>();
+
+    /// <summary>
+    /// The users with these ids, tracked, each row locked until the transaction ends: how every write that changes a
+    /// user's view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two
+    /// transactions locking overlapping sets never deadlock.
+    /// </summary>
+    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        // Only placeholders are spliced in; the ids go as parameters.
+        var sql = "SELECT * FROM Users WHERE Id IN (" + string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => "{" + i + "}"))
+            + ") ORDER BY Id" + LockingClause;
+        return Users.FromSqlRaw(sql, [.. ids.Order(StringComparer.Ordinal)]).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>A transaction for a write that starts with <see cref="LockUsersAsync"/>.</summary>
+    public abstract Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>What makes a SELECT lock the rows it reads.</summary>
+    protected abstract string LockingClause { get; }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         var user = modelBuilder.Entity<User>();
         user.ToTable("Users");
         user.HasKey(u => u.Id);
-        user.Property(u => u.Id).HasMaxLength(32).IsUnicode(false);
+        user.Property(u => u.Id).HasMaxLength(IdLength).IsUnicode(false);
         user.Property(u => u.Username).HasMaxLength(AccountRules.UsernameMaxLength);
         user.Property(u => u.NormalizedUsername).HasMaxLength(AccountRules.UsernameMaxLength);
         user.Property(u => u.Email).HasMaxLength(AccountRules.EmailMaxLength);
@@ -24,14 +54,48 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         user.Property(u => u.PasswordHash).HasMaxLength(512).IsUnicode(false);
         user.Property(u => u.AvatarUrl).HasMaxLength(2048);
 
-        // The database, not a prior lookup, decides who wins two racing signups.
+        // The database, not a prior lookup, decides who wins two racing signups; the username index also serves
+        // the prefix search.
         user.HasIndex(u => u.NormalizedUsername).IsUnique();
         user.HasIndex(u => u.NormalizedEmail).IsUnique();
+
+        var message = modelBuilder.Entity<Message>();
+        message.ToTable("Messages");
+        message.HasKey(m => m.Id);
+        message.Property(m => m.Id).HasMaxLength(IdLength).IsUnicode(false);
+        message.Property(m => m.ConversationId).HasMaxLength(ConversationIdLength).IsUnicode(false);
+        message.Property(m => m.SenderId).HasMaxLength(IdLength).IsUnicode(false);
+        message.Property(m => m.ReceiverId).HasMaxLength(IdLength).IsUnicode(false);
+        message.Property(m => m.Text).HasMaxLength(OutgoingMessage.MaxTextLength);
+        message.Property(m => m.ClientMessageId).HasMaxLength(OutgoingMessage.MaxClientMessageIdLength).IsUnicode(false);
+        // A retry finds its first attempt here, on any instance (and two at once cannot both store).
+        message.HasIndex(m => new { m.SenderId, m.ClientMessageId }).IsUnique();
+        // Sync reads a user's sent and received messages in their sequence; history reads a conversation in order.
+        message.HasIndex(m => new { m.SenderId, m.SenderSequence }).IsUnique();
+        message.HasIndex(m => new { m.ReceiverId, m.ReceiverSequence }).IsUnique();
+        message.HasIndex(m => new { m.ConversationId, m.ConversationSequence }).IsUnique();
+
+        var conversation = modelBuilder.Entity<Conversation>();
+        conversation.ToTable("Conversations");
+        conversation.HasKey(c => new { c.UserId, c.PeerId });
+        conversation.Property(c => c.UserId).HasMaxLength(IdLength).IsUnicode(false);
+        conversation.Property(c => c.PeerId).HasMaxLength(IdLength).IsUnicode(false);
+        conversation.Property(c => c.LastMessageId).HasMaxLength(IdLength).IsUnicode(false);
+        conversation.Property(c => c.ReadUpTo).HasMaxLength(IdLength).IsUnicode(false);
+        // A user's conversations, most recently stored message first.
+        conversation.HasIndex(c => new { c.UserId, c.LastSequence });
     }
 }
 
 public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> options) : ChatDbContext(options)
 {
+    protected override string LockingClause => " FOR UPDATE";
+
+    // Read committed: what a transaction reads after taking its locks includes everything committed before it got
+    // them (repeatable read would keep the snapshot of its first read), and no gap locks between concurrent inserts.
+    public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
+        Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -43,7 +107,29 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
         user.Property(u => u.Id).HasCharSet("ascii").UseCollation("ascii_bin");
         user.Property(u => u.NormalizedUsername).UseCollation("utf8mb4_bin");
         user.Property(u => u.NormalizedEmail).UseCollation("utf8mb4_bin");
+
+        var message = modelBuilder.Entity<Message>();
+        foreach (var property in new[] { "Id", "ConversationId", "SenderId", "ReceiverId", "ClientMessageId" })
+        {
+            message.Property(property).HasCharSet("ascii").UseCollation("ascii_bin");
+        }
+
+        var conversation = modelBuilder.Entity<Conversation>();
+        foreach (var property in new[] { "UserId", "PeerId", "LastMessageId", "ReadUpTo" })
+        {
+            conversation.Property(property).HasCharSet("ascii").UseCollation("ascii_bin");
+        }
     }
 }
 
-public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> options) : ChatDbContext(options);
+/// <summary>
+/// SQLite serves one instance, and its transactions begin IMMEDIATE: a writer holds the whole database, so the rows
+/// need no lock of their own.
+/// </summary>
+public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> options) : ChatDbContext(options)
+{
+    protected override string LockingClause => "";
+
+    public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
+        Database.BeginTransactionAsync(cancellationToken);
+}

@@ -11,6 +11,12 @@ internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, ILog
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // Readers then never wait for the writer (kept in the file: set once).
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
         LogMigrated(logger, db.Database.ProviderName ?? "?", pending.Count);
     }
 

@@ -22,6 +22,136 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
 
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("Chat.Domain.Messaging.Conversation", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("UserId"), "ascii");
+
+                    b.Property<string>("PeerId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("PeerId"), "ascii");
+
+                    b.Property<string>("LastMessageId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("LastMessageId"), "ascii");
+
+                    b.Property<long>("LastSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("ReadSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ReadUpTo")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("ReadUpTo"), "ascii");
+
+                    b.Property<int>("UnreadCount")
+                        .HasColumnType("int");
+
+                    b.HasKey("UserId", "PeerId");
+
+                    b.HasIndex("UserId", "LastSequence");
+
+                    b.ToTable("Conversations", (string)null);
+                });
+
+            modelBuilder.Entity("Chat.Domain.Messaging.Message", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("Id"), "ascii");
+
+                    b.Property<string>("ClientMessageId")
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(64)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("ClientMessageId"), "ascii");
+
+                    b.Property<string>("ConversationId")
+                        .IsRequired()
+                        .HasMaxLength(65)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(65)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("ConversationId"), "ascii");
+
+                    b.Property<long>("ConversationSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("ReceiverId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("ReceiverId"), "ascii");
+
+                    b.Property<long>("ReceiverSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("SenderId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("SenderId"), "ascii");
+
+                    b.Property<long>("SenderSequence")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4096)
+                        .HasColumnType("varchar(4096)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ConversationId", "ConversationSequence")
+                        .IsUnique();
+
+                    b.HasIndex("ReceiverId", "ReceiverSequence")
+                        .IsUnique();
+
+                    b.HasIndex("SenderId", "ClientMessageId")
+                        .IsUnique();
+
+                    b.HasIndex("SenderId", "SenderSequence")
+                        .IsUnique();
+
+                    b.ToTable("Messages", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Domain.Users.User", b =>
                 {
                     b.Property<string>("Id")
@@ -44,6 +174,9 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
                         .IsRequired()
                         .HasMaxLength(254)
                         .HasColumnType("varchar(254)");
+
+                    b.Property<long>("MessageSequence")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()

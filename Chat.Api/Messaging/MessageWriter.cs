@@ -1,0 +1,274 @@
+using System.Threading.Channels;
+using Chat.Api.Platform.Persistence;
+using Chat.Domain;
+using Chat.Domain.Messaging;
+using Chat.Domain.Users;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Chat.Api.Messaging;
+
+/// <summary>What storing a send gave.</summary>
+public abstract record StoreOutcome
+{
+    /// <param name="Message">The stored message: this send's, or the first one's with the same clientMessageId.</param>
+    /// <param name="Repeated">True when the send repeated an earlier one and stored nothing.</param>
+    public sealed record Stored(ChatMessage Message, bool Repeated) : StoreOutcome;
+
+    /// <summary>The clientMessageId names another message of the sender (another receiver or text).</summary>
+    public sealed record ClientMessageIdTaken : StoreOutcome;
+
+    /// <summary>Nothing was stored: the database did not answer in time, or the writer is stopping.</summary>
+    public sealed record NotStored : StoreOutcome;
+}
+
+/// <summary>
+/// The one writer of messages on this instance. Sends queue here (bounded: a full queue holds senders back) and are
+/// committed in batches — all that queued while the previous commit ran, up to <see cref="MessageStoreOptions.MaxBatchSize"/>
+/// — so the database flushes its log once per batch, not once per message. A send completes only after its batch
+/// committed. Each message takes the next number in its sender's and receiver's sequences under a lock on both
+/// users' rows, which is what makes sync ordered and gapless across instances (see <see cref="Message"/>).
+/// </summary>
+public sealed partial class MessageWriter(
+    IServiceScopeFactory scopes,
+    IOptions<MessageStoreOptions> options,
+    TimeProvider time,
+    ILogger<MessageWriter> logger) : BackgroundService
+{
+    private readonly Channel<PendingSend> queue = Channel.CreateBounded<PendingSend>(
+        new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    private MessageStoreOptions Options => options.Value;
+
+    /// <summary>Stores the message, or says why not; never throws for the database's sake.</summary>
+    public async Task<StoreOutcome> StoreAsync(string senderId, OutgoingMessage message, CancellationToken cancellationToken)
+    {
+        var pending = new PendingSend(senderId, message, time.GetUtcNow() + Options.Timeout);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(Options.Timeout);
+        try
+        {
+            await queue.Writer.WriteAsync(pending, wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new StoreOutcome.NotStored(); // the queue stayed full for the whole timeout
+        }
+        catch (ChannelClosedException)
+        {
+            return new StoreOutcome.NotStored();
+        }
+
+        return await pending.Outcome.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<PendingSend>(Options.MaxBatchSize);
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                var now = time.GetUtcNow();
+                while (batch.Count < Options.MaxBatchSize && queue.Reader.TryRead(out var pending))
+                {
+                    // A send that waited past its deadline has been given up by its caller's budget: never store it.
+                    if (pending.Deadline <= now)
+                    {
+                        pending.Outcome.TrySetResult(new StoreOutcome.NotStored());
+                    }
+                    else
+                    {
+                        batch.Add(pending);
+                    }
+                }
+
+                if (batch.Count > 0)
+                {
+                    await CommitAsync(batch);
+                    batch.Clear();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+
+        queue.Writer.TryComplete();
+        while (queue.Reader.TryRead(out var left))
+        {
+            left.Outcome.TrySetResult(new StoreOutcome.NotStored());
+        }
+    }
+
+    private async Task CommitAsync(IReadOnlyList<PendingSend> batch)
+    {
+        try
+        {
+            var outcomes = await WriteAsync(batch);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Outcome.TrySetResult(outcomes[i]);
+            }
+
+            LogCommitted(logger, batch.Count);
+        }
+        catch (DbUpdateException ex) when (batch.Count > 1)
+        {
+            // One message the database refuses must not take the others with it: each on its own.
+            LogBatchRefused(logger, batch.Count, ex);
+            foreach (var pending in batch)
+            {
+                await CommitAsync([pending]);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogNotStored(logger, batch.Count, ex);
+            foreach (var pending in batch)
+            {
+                pending.Outcome.TrySetResult(new StoreOutcome.NotStored());
+            }
+        }
+    }
+
+    private async Task<StoreOutcome[]> WriteAsync(IReadOnlyList<PendingSend> batch)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        using var timeout = new CancellationTokenSource(Options.Timeout);
+        return await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            async cancellationToken =>
+            {
+                db.ChangeTracker.Clear();
+                await using var transaction = await db.BeginWriteAsync(cancellationToken);
+                var outcomes = await StageAsync(db, batch, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return outcomes;
+            },
+            timeout.Token);
+    }
+
+    /// <summary>Adds the batch's messages and their conversation rows to <paramref name="db"/>, under the users' locks.</summary>
+    private async Task<StoreOutcome[]> StageAsync(ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
+    {
+        var userIds = batch.SelectMany(p => new[] { p.SenderId, p.Message.ReceiverId }).ToHashSet(StringComparer.Ordinal);
+        var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
+        var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
+        var conversations = (await db.Conversations
+                .Where(c => EF.Constant(userIds).Contains(c.UserId) && EF.Constant(userIds).Contains(c.PeerId))
+                .ToListAsync(cancellationToken))
+            .ToDictionary(c => (c.UserId, c.PeerId));
+
+        var outcomes = new StoreOutcome[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var (senderId, outgoing, _) = batch[i];
+            var key = outgoing.ClientMessageId;
+            if (key is not null && earlier.TryGetValue((senderId, key), out var first))
+            {
+                outcomes[i] = first.ReceiverId == outgoing.ReceiverId && first.Text == outgoing.Text
+                    ? new StoreOutcome.Stored(first.ToChatMessage(), Repeated: true)
+                    : new StoreOutcome.ClientMessageIdTaken();
+                continue;
+            }
+
+            if (!users.TryGetValue(senderId, out var sender) || !users.TryGetValue(outgoing.ReceiverId, out var receiver))
+            {
+                outcomes[i] = new StoreOutcome.NotStored(); // users are never deleted: only a forged sender gets here
+                continue;
+            }
+
+            var message = NewMessage(sender, receiver, outgoing);
+            db.Messages.Add(message);
+            Touch(db, conversations, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
+            if (sender.Id != receiver.Id)
+            {
+                Touch(db, conversations, receiver.Id, sender.Id, message, message.ReceiverSequence, unread: true);
+            }
+
+            if (key is not null)
+            {
+                earlier[(senderId, key)] = message; // a repeat later in this same batch
+            }
+
+            outcomes[i] = new StoreOutcome.Stored(message.ToChatMessage(), Repeated: false);
+        }
+
+        return outcomes;
+    }
+
+    private Message NewMessage(User sender, User receiver, OutgoingMessage outgoing)
+    {
+        var senderSequence = ++sender.MessageSequence;
+        var receiverSequence = sender == receiver ? senderSequence : ++receiver.MessageSequence;
+        return new Message
+        {
+            Id = SortableId.New(time),
+            ConversationId = Conversation.IdOf(sender.Id, receiver.Id),
+            SenderId = sender.Id,
+            ReceiverId = receiver.Id,
+            Text = outgoing.Text,
+            SentAt = Timestamps.ToMicroseconds(time.GetUtcNow()),
+            ClientMessageId = outgoing.ClientMessageId,
+            SenderSequence = senderSequence,
+            ReceiverSequence = receiverSequence,
+            ConversationSequence = Conversation.IsLower(sender.Id, receiver.Id) ? senderSequence : receiverSequence,
+        };
+    }
+
+    private static void Touch(
+        ChatDbContext db, Dictionary<(string, string), Conversation> conversations, string userId, string peerId, Message last, long sequence, bool unread)
+    {
+        if (!conversations.TryGetValue((userId, peerId), out var conversation))
+        {
+            conversation = new Conversation { UserId = userId, PeerId = peerId, LastMessageId = last.Id, LastSequence = sequence };
+            conversations[(userId, peerId)] = conversation;
+            db.Conversations.Add(conversation);
+        }
+
+        conversation.LastMessageId = last.Id;
+        conversation.LastSequence = sequence;
+        if (unread)
+        {
+            conversation.UnreadCount++;
+        }
+    }
+
+    /// <summary>
+    /// The stored messages that sends of this batch repeat, by sender and clientMessageId. Read under the senders'
+    /// locks: a repeat committed by another instance a moment ago is seen here, never stored twice.
+    /// </summary>
+    private static async Task<Dictionary<(string, string), Message>> FindRepeatsAsync(
+        ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
+    {
+        var keyed = batch.Where(p => p.Message.ClientMessageId is not null).ToList();
+        if (keyed.Count == 0)
+        {
+            return [];
+        }
+
+        var senders = keyed.Select(p => p.SenderId).Distinct().ToList();
+        var keys = keyed.Select(p => p.Message.ClientMessageId!).Distinct().ToList();
+        var found = await db.Messages.AsNoTracking()
+            .Where(m => EF.Constant(senders).Contains(m.SenderId) && EF.Constant(keys).Contains(m.ClientMessageId!))
+            .ToListAsync(cancellationToken);
+        return found.ToDictionary(m => (m.SenderId, m.ClientMessageId!));
+    }
+
+    private sealed record PendingSend(string SenderId, OutgoingMessage Message, DateTimeOffset Deadline)
+    {
+        // Completed by the writer's loop: the caller's continuation must not run on it.
+        public TaskCompletionSource<StoreOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(1, LogLevel.Debug, "Committed a batch of {Count} message(s)", EventName = "BatchCommitted")]
+    private static partial void LogCommitted(ILogger logger, int count);
+
+    [LoggerMessage(2, LogLevel.Warning, "The database refused a batch of {Count} message(s); storing each on its own", EventName = "BatchRefused")]
+    private static partial void LogBatchRefused(ILogger logger, int count, Exception ex);
+
+    [LoggerMessage(3, LogLevel.Error, "{Count} message(s) were not stored: the database did not commit them", EventName = "NotStored")]
+    private static partial void LogNotStored(ILogger logger, int count, Exception ex);
+}

@@ -1,0 +1,68 @@
+using Chat.Api.Platform.Persistence;
+using Chat.Domain.Messaging;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using System.Data.Common;
+
+namespace Chat.Api.Messaging;
+
+/// <summary>
+/// <c>MarkRead</c>: a user's read marker in a conversation only moves forward, and its unread count is recounted from
+/// it under the user's lock, so a message stored at the same moment is never lost from the count.
+/// </summary>
+public sealed class ReadMarkers(IServiceScopeFactory scopes, IHubContext<ChatHub, IChatClient> hub, TimeProvider time)
+{
+    public async Task<ReadMarker> MarkReadAsync(string userId, string peerId, string upToId, CancellationToken cancellationToken)
+    {
+        (ReadMarker Marker, bool Moved) result;
+        try
+        {
+            result = await MoveAsync(userId, peerId, upToId, cancellationToken);
+        }
+        catch (Exception ex) when (ex is DbException or RetryLimitExceededException)
+        {
+            throw new HubException("The read marker was not stored: the database is unavailable right now. Try again shortly.");
+        }
+
+        if (result.Moved)
+        {
+            await hub.Clients.Users([userId, peerId]).MessagesRead(new MessagesRead(userId, peerId, upToId, time.GetUtcNow()));
+        }
+
+        return result.Marker;
+    }
+
+    private async Task<(ReadMarker Marker, bool Moved)> MoveAsync(string userId, string peerId, string upToId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        var conversationId = Conversation.IdOf(userId, peerId);
+        return await db.Database.CreateExecutionStrategy().ExecuteAsync(
+            async ct =>
+            {
+                db.ChangeTracker.Clear();
+                await using var transaction = await db.BeginWriteAsync(ct);
+                await db.LockUsersAsync([userId], ct);
+                var upTo = await db.Messages.AsNoTracking()
+                    .Where(m => m.Id == upToId && m.ConversationId == conversationId)
+                    .Select(m => new { m.ConversationSequence })
+                    .FirstOrDefaultAsync(ct)
+                    ?? throw new HubException("upToId is not a message of your conversation with that peer.");
+                var conversation = await db.Conversations.SingleAsync(c => c.UserId == userId && c.PeerId == peerId, ct);
+                var moved = upTo.ConversationSequence > conversation.ReadSequence;
+                if (moved)
+                {
+                    conversation.ReadUpTo = upToId;
+                    conversation.ReadSequence = upTo.ConversationSequence;
+                    conversation.UnreadCount = userId == peerId ? 0 : await db.Messages.CountAsync(
+                        m => m.ConversationId == conversationId && m.SenderId == peerId && m.ConversationSequence > upTo.ConversationSequence, ct);
+                    await db.SaveChangesAsync(ct);
+                }
+
+                await transaction.CommitAsync(ct);
+                return (new ReadMarker(peerId, conversation.ReadUpTo!, conversation.UnreadCount), moved);
+            },
+            cancellationToken);
+    }
+}
