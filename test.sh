@@ -7,6 +7,8 @@
 # starts PRIVATE instances on 127.0.0.1 under a temporary directory (never the
 # system services), exports their addresses to the tests, runs `dotnet test`
 # and stops/removes everything again on exit, including on failure or Ctrl-C.
+# The servers are started by scripts/lib.sh (start_private_mariadb,
+# start_private_redis), the same bootstrap scripts/cluster.sh uses.
 #
 # Environment knobs:
 #   CHAT_TEST_MYSQL_PORT=13306     first port tried for MariaDB (next free one is used)
@@ -14,16 +16,23 @@
 #   CHAT_TEST_LOCAL_SERVICES=1     start the private servers even if Docker answers
 #   CHAT_TEST_DRY_RUN=1            instead of `dotnet test`, only check that both
 #                                  servers accept the test credentials
-#   CHAT_TEST_CLUSTER=0|1          run the cluster smoke test afterwards (default: 1,
-#                                  or 0 when the arguments include --filter)
+#   CHAT_TEST_CLUSTER=0|1          run the cluster smoke test and the browser test afterwards
+#                                  (default: 1, or 0 when the arguments include --filter)
 # Extra arguments are passed to `dotnet test` (e.g. ./test.sh --filter Redis).
 #
-# Two runs, one summary: first `dotnet test` over the solution with
-# --filter "Category!=Cluster" (added only when the arguments hold no --filter
-# of their own), then the cluster smoke test (Category=Cluster): scripts/cluster.sh
-# starts two API instances behind nginx, with their own MariaDB and Redis, under
-# this run's temporary directory on free loopback ports, and stops them on exit.
-# The last line adds up both runs; the exit code is non-zero if either failed.
+# Three stages, one summary:
+#   1. `dotnet test` over the solution with --filter "Category!=Cluster" (added only when the arguments hold no
+#      --filter of their own);
+#   2. the cluster smoke test (Category=Cluster): scripts/cluster.sh starts two API instances behind nginx, with
+#      their own MariaDB and Redis, under this run's temporary directory on free loopback ports, and stops them
+#      on exit;
+#   3. the browser test (scripts/browser-test.sh): the page in Chromium, two users chatting.
+# Stages 2 and 3 need stage 1 to have built the solution (some test ran). At the end one line per stage gives its
+# exit code and results, and the closing line adds them up:
+#   Tests: N passed, N failed, N skipped
+# counting the tests each stage reported (dotnet's totals, node's "# pass/fail/skipped"); a stage that failed
+# (non-zero exit code) without reporting any failed test, e.g. a build failure or a cluster that did not start,
+# counts as one failed. The exit code is non-zero if any stage failed.
 #
 # Exported to the tests:
 #   CHAT_TEST_MYSQL         ADO.NET connection string without a database name
@@ -35,8 +44,8 @@ set -euo pipefail
 
 log() { printf '==> test.sh: %s\n' "$*" >&2; }
 die() { printf '==> test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-# The helpers shared with scripts/cluster.sh and scripts/browser-test.sh (first_cmd, apt_install, next_free_port,
-# stop_pid, elapsed...); they call log and die.
+# The helpers shared with scripts/cluster.sh, scripts/browser-test.sh and scripts/bench.sh (install_missing,
+# start_private_mariadb, start_private_redis, next_free_port, stop_pid, elapsed...); they call log and die.
 # shellcheck source-path=SCRIPTDIR source=scripts/lib.sh disable=SC1091 # followed with shellcheck -x
 source "$(dirname "${BASH_SOURCE[0]}")/scripts/lib.sh"
 cd "$(dirname "$0")"
@@ -50,20 +59,22 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 # Cleanup: runs on every exit (normal, error, Ctrl-C via the INT/TERM traps).
 # ---------------------------------------------------------------------------
 TMP_DIR=""
-MYSQL_PID=""
-REDIS_PID=""
-TEST_RC=""
+PRIVATE_MARIADB_PID=""
+PRIVATE_REDIS_PID=""
+TEST_RC=""       # the script's exit code once the stages ran
+SUMMARY_LINE=""  # "Tests: N passed, N failed, N skipped", printed last
 CLUSTER_DIR=""
 
+# shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     set +e
     [[ -n $CLUSTER_DIR ]] && { CHAT_CLUSTER_DIR=$CLUSTER_DIR scripts/cluster.sh stop >/dev/null 2>&1 \
         || log "scripts/cluster.sh stop failed"; }
-    stop_pid "$REDIS_PID" redis-server
-    stop_pid "$MYSQL_PID" mariadbd
-    finish_run "$rc" "$TEST_RC" "$TMP_DIR"
+    stop_pid "$PRIVATE_REDIS_PID" redis-server
+    stop_pid "$PRIVATE_MARIADB_PID" mariadbd
+    finish_run "$rc" "$TEST_RC" "$TMP_DIR" "$SUMMARY_LINE"
 }
 on_exit cleanup
 
@@ -71,14 +82,85 @@ on_exit cleanup
 TMP_DIR=$(mktemp -d -t chat-test.XXXXXXXX)
 
 # ---------------------------------------------------------------------------
-# Running the tests (same for both the Docker and the private-server path).
+# Stages and their results (the same for the Docker and the private-server path).
 # ---------------------------------------------------------------------------
+STAGES=()             # the stage names, in order
+declare -A STAGE_RC=()   # name -> exit code ("" when it did not run)
+declare -A STAGE_NOTE=() # name -> what happened, for the summary
+declare -A STAGE_LOG=()  # name -> its output
+
+# run_logged LOG COMMAND...: run COMMAND, its output shown and appended to LOG; returns COMMAND's exit code.
+run_logged() {
+    local out=$1 rc
+    shift
+    set +e
+    "$@" 2>&1 | tee -a "$out"
+    rc=${PIPESTATUS[0]}
+    set -e
+    return "$rc"
+}
+
+# stage_done NAME RC [NOTE]: record a stage's exit code ("" for a stage that did not run).
+stage_done() {
+    STAGE_RC[$1]=$2
+    STAGE_NOTE[$1]=${3:-}
+}
+
+# counts LOG: "PASSED FAILED SKIPPED" that LOG reports: dotnet's normal-logger blocks ("Total tests: N" then
+# "     Passed: N", "     Failed: N", "    Skipped: N", one block per test project) and node's TAP summary
+# ("# pass N", "# fail N", "# cancelled N" (counted as failed), "# skipped N").
+counts() {
+    awk '/^Total tests: +[0-9]+/ { block = 1; next }
+         block && /^ +Passed: +[0-9]+ *$/ { p += $2; next }
+         block && /^ +Failed: +[0-9]+ *$/ { f += $2; next }
+         block && /^ +Skipped: +[0-9]+ *$/ { s += $2; next }
+         { block = 0 }
+         /^# pass [0-9]+ *$/ { p += $3 }
+         /^# (fail|cancelled) [0-9]+ *$/ { f += $3 }
+         /^# skipped [0-9]+ *$/ { s += $3 }
+         END { printf "%d %d %d\n", p, f, s }' "$1" 2>/dev/null || echo "0 0 0"
+}
+
+ran_tests() { grep -qE '^Total tests: +[0-9]+' "$1" 2>/dev/null; } # ran_tests LOG: dotnet ran at least one project
+
+# summarize: log one line per stage, set SUMMARY_LINE and TEST_RC (1 if any stage failed).
+summarize() {
+    local name rc p f s total_p=0 total_f=0 total_s=0 failed=0 result
+    log "summary:"
+    for name in "${STAGES[@]}"; do
+        rc=${STAGE_RC[$name]:-}
+        if [[ -z $rc ]]; then
+            log "  $name: not run${STAGE_NOTE[$name]:+ (${STAGE_NOTE[$name]})}"
+            continue
+        fi
+        read -r p f s < <(counts "${STAGE_LOG[$name]}")
+        result="$p passed, $f failed, $s skipped"
+        if ((rc != 0 || f > 0)); then
+            failed=$((failed + 1))
+            if ((f == 0)); then
+                # It failed without any failed test to show for it: count the stage itself, and say so.
+                f=1
+                result+="; counted as 1 failed"
+            fi
+            log "  $name: FAILED (exit code $rc; $result)${STAGE_NOTE[$name]:+ - ${STAGE_NOTE[$name]}}"
+        else
+            log "  $name: passed (exit code 0; $result)${STAGE_NOTE[$name]:+ - ${STAGE_NOTE[$name]}}"
+        fi
+        total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+    done
+    if ((failed)); then
+        log "$failed of ${#STAGES[@]} stages failed"
+        TEST_RC=1
+    else
+        TEST_RC=0
+    fi
+    SUMMARY_LINE="Tests: $total_p passed, $total_f failed, $total_s skipped"
+}
 
 # The cluster smoke test: scripts/cluster.sh starts two instances behind nginx (with their own MariaDB and
 # Redis, on ports apart from the ones above), the test runs against nginx, and cleanup() stops it all.
-# Output goes to the same log as the main run, for the summary. Returns the test run's exit code.
-run_cluster_tests() {
-    local out=$1 url api1 rc
+run_cluster_stage() {
+    local name=$1 url api1 rc=0
     CLUSTER_DIR=$TMP_DIR/cluster
     api1=$(next_free_port 15101)
     export CHAT_CLUSTER_DIR=$CLUSTER_DIR
@@ -89,81 +171,76 @@ run_cluster_tests() {
     CHAT_CLUSTER_REDIS_PORT=$(next_free_port 26379)
     log "starting the cluster (two instances behind nginx) for the cluster smoke test"
     # The main run has just built everything in Release: publish that build.
-    if ! url=$(CHAT_CLUSTER_NO_BUILD=1 scripts/cluster.sh start); then
-        log "scripts/cluster.sh start failed: the cluster smoke test did not run"
-        # Counted as a failed test, so the summary line says so too.
-        printf 'Total tests: 1\n     Failed: 1\n' >>"$out"
-        return 1
+    url=$(CHAT_CLUSTER_NO_BUILD=1 scripts/cluster.sh start) || rc=$?
+    if ((rc != 0)); then
+        log "scripts/cluster.sh start failed (exit code $rc): the cluster smoke test did not run"
+        stage_done "$name" "$rc" "scripts/cluster.sh start failed, no test ran"
+        return
     fi
     log "running: dotnet test Chat.Tests -c Release --no-build --filter Category=Cluster (CHAT_CLUSTER_URL=$url)"
-    set +e
-    CHAT_CLUSTER_URL=$url dotnet test Chat.Tests -c Release --no-build --filter "Category=Cluster" \
-        --logger "console;verbosity=normal" 2>&1 | tee -a "$out"
-    rc=${PIPESTATUS[0]}
-    set -e
-    return "$rc"
+    run_logged "${STAGE_LOG[$name]}" env CHAT_CLUSTER_URL="$url" dotnet test Chat.Tests -c Release --no-build \
+        --filter "Category=Cluster" --logger "console;verbosity=normal" || rc=$?
+    stage_done "$name" "$rc"
 }
 
 # The browser test: the real page in Debian's Chromium, two users chatting (scripts/browser-test.sh). It reuses the
-# cluster stage's published app when there is one. Node's test runner reports "# pass N" / "# fail N", which the
-# summary below adds in. Returns the browser test's exit code.
-run_browser_tests() {
-    local out=$1 rc
-    local published=${CLUSTER_DIR:+$CLUSTER_DIR/app}
+# cluster stage's published app when there is one. Node's test runner reports "# pass N" / "# fail N".
+run_browser_stage() {
+    local name=$1 rc=0 published=""
+    [[ -z $CLUSTER_DIR || ! -f $CLUSTER_DIR/app/Chat.Api.dll ]] || published=$CLUSTER_DIR/app
     log "running the browser test (scripts/browser-test.sh); screenshots go to artifacts/browser/"
-    set +e
-    CHAT_PUBLISH_DIR=${published:-} scripts/browser-test.sh 2>&1 | tee -a "$out"
-    rc=${PIPESTATUS[0]}
-    set -e
-    if ! grep -qE '^# (pass|fail) [0-9]+' "$out"; then
-        printf '# fail 1\n' >>"$out" # it did not get as far as running: count that as a failure
+    run_logged "${STAGE_LOG[$name]}" env CHAT_PUBLISH_DIR="$published" scripts/browser-test.sh || rc=$?
+    if ((rc != 0)) && ! grep -qE '^# (pass|fail) [0-9]+' "${STAGE_LOG[$name]}"; then
+        stage_done "$name" "$rc" "it stopped before the test runner reported"
+    else
+        stage_done "$name" "$rc"
     fi
-    return "$rc"
 }
 
 run_tests() {
     if [[ ${CHAT_TEST_DRY_RUN:-0} == 1 ]]; then
         log "dry run: checking the services instead of running dotnet test"
-        "$MYSQL_CLIENT" --no-defaults --protocol=tcp -h127.0.0.1 -P"$MYSQL_PORT" -uchat -pchat \
+        "$(first_cmd mariadb mysql)" --no-defaults --protocol=tcp -h127.0.0.1 -P"$PRIVATE_MARIADB_PORT" -uchat -pchat \
             -e 'CREATE DATABASE chat_dry_run; DROP DATABASE chat_dry_run; SELECT VERSION();'
-        [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping) == PONG ]]
+        redis_pong "$PRIVATE_REDIS_PORT"
         log "dry run: MariaDB and Redis OK"
         TEST_RC=0
         return
     fi
-    local out=$TMP_DIR/dotnet-test.log args=("$@") arg has_filter=0 cluster
+    local args=("$@") arg has_filter=0 cluster rc=0 main="dotnet test" name i=0
     for arg in "$@"; do
         [[ $arg == --filter || $arg == --filter=* ]] && has_filter=1
     done
     # The cluster smoke test needs the cluster: it runs on its own, after this one.
     ((has_filter)) || args+=(--filter "Category!=Cluster")
     cluster=${CHAT_TEST_CLUSTER:-$((1 - has_filter))}
+    STAGES=("$main")
+    [[ $cluster != 1 ]] || STAGES+=("cluster smoke test" "browser test")
+    for name in "${STAGES[@]}"; do
+        STAGE_LOG[$name]=$TMP_DIR/stage-$((++i)).log
+        : >"${STAGE_LOG[$name]}"
+    done
+
     log "running: dotnet test Chat.sln -c Release ${args[*]}"
-    set +e
-    dotnet test Chat.sln -c Release --logger "console;verbosity=normal" "${args[@]}" 2>&1 | tee "$out"
-    TEST_RC=${PIPESTATUS[0]}
-    set -e
+    run_logged "${STAGE_LOG[$main]}" dotnet test Chat.sln -c Release --logger "console;verbosity=normal" "${args[@]}" \
+        || rc=$?
+    if ran_tests "${STAGE_LOG[$main]}"; then
+        stage_done "$main" "$rc"
+    else
+        stage_done "$main" "$rc" "no test ran (build failure?)"
+    fi
     if [[ $cluster == 1 ]]; then
-        if ! grep -qE '^Total tests: +[0-9]+' "$out"; then
-            # Nothing ran, so the build failed: the cluster would run stale binaries.
-            log "the main run ran no test (build failure?): skipping the cluster smoke test"
-        elif ! run_cluster_tests "$out"; then
-            TEST_RC=1
-        fi
-        if grep -qE '^Total tests: +[0-9]+' "$out" && ! run_browser_tests "$out"; then
-            TEST_RC=1
+        if ! ran_tests "${STAGE_LOG[$main]}"; then
+            # Nothing ran, so the build failed: the cluster and the browser test would run stale binaries.
+            log "the main run ran no test (build failure?): skipping the cluster smoke test and the browser test"
+            stage_done "cluster smoke test" "" "the main run built nothing"
+            stage_done "browser test" "" "the main run built nothing"
+        else
+            run_cluster_stage "cluster smoke test"
+            run_browser_stage "browser test"
         fi
     fi
-    # One plain summary line over all test projects, from the normal logger's per-project
-    # "Total tests: N / Passed: N / Failed: N / Skipped: N" blocks, so CI's log ends on a single total.
-    awk '/^Total tests: +[0-9]+/ { seen = 1 }
-         /^ +Passed: +[0-9]+ *$/ { p += $2 }
-         /^ +Failed: +[0-9]+ *$/ { f += $2 }
-         /^ +Skipped: +[0-9]+ *$/ { s += $2 }
-         /^# pass [0-9]+ *$/ { p += $3 }
-         /^# fail [0-9]+ *$/ { f += $3 }
-         /^# skipped [0-9]+ *$/ { s += $3 }
-         END { if (seen) printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$out"
+    summarize
 }
 
 # ---------------------------------------------------------------------------
@@ -177,144 +254,19 @@ if [[ ${CHAT_TEST_LOCAL_SERVICES:-0} != 1 && ${CHAT_TEST_DRY_RUN:-0} != 1 ]] && 
 fi
 
 # ---------------------------------------------------------------------------
-# Path 2: private MariaDB and Redis servers.
+# Path 2: private MariaDB and Redis servers (scripts/lib.sh), on the first free ports from the knobs' values;
+# a port someone takes between the check and the start is retried on the next free one.
 # ---------------------------------------------------------------------------
-if ! first_cmd mariadbd mysqld >/dev/null || ! first_cmd mariadb-install-db mysql_install_db >/dev/null \
-    || ! first_cmd mariadb mysql >/dev/null || ! first_cmd mariadb-admin mysqladmin >/dev/null \
-    || ! first_cmd redis-server >/dev/null || ! first_cmd redis-cli >/dev/null; then
-    require_root_or_sudo "mariadb-server and redis-server"
-    log "installing mariadb-server and redis-server with apt-get"
-    # Installing starts the system services on 3306/6379; we leave them alone
-    # and use other ports.
-    apt_install mariadb-server mariadb-client redis-server redis-tools
-fi
+install_missing "${MARIADB_REDIS_COMMANDS[@]}"
+start_private_mariadb --tries 5 "$TMP_DIR/mysql" "$(next_free_port "${CHAT_TEST_MYSQL_PORT:-13306}")"
+start_private_redis --tries 5 "$TMP_DIR/redis" "$(next_free_port "${CHAT_TEST_REDIS_PORT:-16379}")"
 
-MYSQLD=$(first_cmd mariadbd mysqld)
-MYSQL_INSTALL_DB=$(first_cmd mariadb-install-db mysql_install_db)
-MYSQL_CLIENT=$(first_cmd mariadb mysql)
-MYSQL_ADMIN=$(first_cmd mariadb-admin mysqladmin)
-REDIS_SERVER=$(first_cmd redis-server)
-
-# Unix socket paths are limited to ~107 bytes.
-((${#TMP_DIR} < 80)) || die "temporary directory path too long for a socket: $TMP_DIR (set TMPDIR=/tmp)"
-
-# --- MariaDB ----------------------------------------------------------------
-MYSQL_DIR=$TMP_DIR/mysql
-mkdir -p "$MYSQL_DIR/data" "$MYSQL_DIR/tmp"
-MYSQL_SOCK=$MYSQL_DIR/mysqld.sock
-# mariadbd refuses to run as root unless told to; as a normal user --user is
-# not needed (and would only print a warning).
-USER_OPT=()
-[[ $(id -u) -ne 0 ]] || USER_OPT=(--user=root)
-
-log "initialising MariaDB data directory in $MYSQL_DIR/data"
-# --no-defaults: ignore /etc/mysql/*.cnf (system datadir, socket, port...).
-# --auth-root-authentication-method=normal: root@localhost without password
-# (instead of unix_socket auth), so this works the same as root and as a
-# normal user; the server only listens on loopback and a private socket.
-if ! "$MYSQL_INSTALL_DB" --no-defaults "${USER_OPT[@]}" --datadir="$MYSQL_DIR/data" \
-    --auth-root-authentication-method=normal --skip-test-db \
-    >"$MYSQL_DIR/install-db.log" 2>&1; then
-    cat "$MYSQL_DIR/install-db.log" >&2
-    die "mariadb-install-db failed"
-fi
-
-mysql_root() { "$MYSQL_CLIENT" --no-defaults --socket="$MYSQL_SOCK" -uroot "$@"; }
-
-MYSQL_PORT=${CHAT_TEST_MYSQL_PORT:-13306}
-for attempt in 1 2 3 4 5; do
-    MYSQL_PORT=$(next_free_port "$MYSQL_PORT")
-    log "starting mariadbd on 127.0.0.1:$MYSQL_PORT"
-    : >"$MYSQL_DIR/mysqld.err"
-    # Durability settings are relaxed (throwaway data); max-connections is
-    # raised because parallel test classes each keep a connection pool.
-    "$MYSQLD" --no-defaults "${USER_OPT[@]}" \
-        --datadir="$MYSQL_DIR/data" --tmpdir="$MYSQL_DIR/tmp" \
-        --socket="$MYSQL_SOCK" --pid-file="$MYSQL_DIR/mysqld.pid" \
-        --log-error="$MYSQL_DIR/mysqld.err" \
-        --skip-networking=0 --bind-address=127.0.0.1 --port="$MYSQL_PORT" \
-        --skip-name-resolve \
-        --character-set-server=utf8mb4 \
-        --max-connections=500 \
-        --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
-        --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0 \
-        </dev/null >/dev/null 2>&1 &
-    MYSQL_PID=$!
-    deadline=$((SECONDS + 60))
-    while ! "$MYSQL_ADMIN" --no-defaults --socket="$MYSQL_SOCK" -uroot ping >/dev/null 2>&1; do
-        if ! kill -0 "$MYSQL_PID" 2>/dev/null; then break; fi
-        ((SECONDS < deadline)) || { cat "$MYSQL_DIR/mysqld.err" >&2; die "mariadbd did not answer within 60 s"; }
-        sleep 0.2
-    done
-    kill -0 "$MYSQL_PID" 2>/dev/null && break
-    # The server died: retry on the next port if someone grabbed ours
-    # (a race with another program), otherwise give up.
-    wait "$MYSQL_PID" 2>/dev/null || true
-    MYSQL_PID=""
-    if grep -qiE 'address already in use|another server running on port' "$MYSQL_DIR/mysqld.err" && ((attempt < 5)); then
-        log "port $MYSQL_PORT is taken, trying the next one"
-        MYSQL_PORT=$((MYSQL_PORT + 1))
-        continue
-    fi
-    cat "$MYSQL_DIR/mysqld.err" >&2
-    die "mariadbd exited during startup"
-done
-
-# The test user: may create and drop its own databases. '%' covers TCP from
-# 127.0.0.1 (with --skip-name-resolve the host is matched as an IP); the
-# localhost/127.0.0.1 accounts also win over any anonymous ''@localhost.
-mysql_root <<'SQL'
-DROP USER IF EXISTS ''@'localhost';
-CREATE USER 'chat'@'%' IDENTIFIED BY 'chat';
-CREATE USER 'chat'@'localhost' IDENTIFIED BY 'chat';
-CREATE USER 'chat'@'127.0.0.1' IDENTIFIED BY 'chat';
-GRANT ALL PRIVILEGES ON *.* TO 'chat'@'%' WITH GRANT OPTION;
-GRANT ALL PRIVILEGES ON *.* TO 'chat'@'localhost' WITH GRANT OPTION;
-GRANT ALL PRIVILEGES ON *.* TO 'chat'@'127.0.0.1' WITH GRANT OPTION;
-FLUSH PRIVILEGES;
-SQL
-
-# --- Redis ------------------------------------------------------------------
-REDIS_DIR=$TMP_DIR/redis
-mkdir -p "$REDIS_DIR"
-REDIS_PORT=${CHAT_TEST_REDIS_PORT:-16379}
-for attempt in 1 2 3 4 5; do
-    REDIS_PORT=$(next_free_port "$REDIS_PORT")
-    log "starting redis-server on 127.0.0.1:$REDIS_PORT"
-    : >"$REDIS_DIR/redis.log"
-    # No persistence at all: --save '' and no AOF.
-    "$REDIS_SERVER" --port "$REDIS_PORT" --bind 127.0.0.1 \
-        --save '' --appendonly no --daemonize no \
-        --dir "$REDIS_DIR" --logfile "$REDIS_DIR/redis.log" \
-        </dev/null >/dev/null 2>&1 &
-    REDIS_PID=$!
-    deadline=$((SECONDS + 30))
-    while [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) != PONG ]]; do
-        if ! kill -0 "$REDIS_PID" 2>/dev/null; then break; fi
-        ((SECONDS < deadline)) || { cat "$REDIS_DIR/redis.log" >&2; die "redis-server did not answer within 30 s"; }
-        sleep 0.1
-    done
-    kill -0 "$REDIS_PID" 2>/dev/null && break
-    wait "$REDIS_PID" 2>/dev/null || true
-    REDIS_PID=""
-    if grep -qi 'address already in use' "$REDIS_DIR/redis.log" && ((attempt < 5)); then
-        log "port $REDIS_PORT is taken, trying the next one"
-        REDIS_PORT=$((REDIS_PORT + 1))
-        continue
-    fi
-    cat "$REDIS_DIR/redis.log" >&2
-    die "redis-server exited during startup"
-done
-
-export CHAT_TEST_MYSQL="Server=127.0.0.1;Port=$MYSQL_PORT;User ID=chat;Password=chat"
-export CHAT_TEST_REDIS="127.0.0.1:$REDIS_PORT"
-export CHAT_TEST_REDIS_SERVER=$REDIS_SERVER
+export CHAT_TEST_MYSQL="Server=127.0.0.1;Port=$PRIVATE_MARIADB_PORT;User ID=chat;Password=chat"
+export CHAT_TEST_REDIS="127.0.0.1:$PRIVATE_REDIS_PORT"
+CHAT_TEST_REDIS_SERVER=$(first_cmd redis-server)
+export CHAT_TEST_REDIS_SERVER
 
 log "services ready in $(elapsed) s"
-log "MariaDB: $("$MYSQLD" --version)"
-log "         server $(mysql_root -N -B -e 'SELECT VERSION()') on 127.0.0.1:$MYSQL_PORT"
-log "Redis:   $("$REDIS_SERVER" --version)"
-log "         on 127.0.0.1:$REDIS_PORT"
 log "CHAT_TEST_MYSQL=$CHAT_TEST_MYSQL"
 log "CHAT_TEST_REDIS=$CHAT_TEST_REDIS"
 log "CHAT_TEST_REDIS_SERVER=$CHAT_TEST_REDIS_SERVER"

@@ -10,7 +10,17 @@
 #   scripts/bench.sh --scenarios s5      # two instances over Redis (scripts/cluster.sh: MariaDB, Redis, 2 instances)
 #
 # Results: one JSON line per run in $BENCH_DIR/results.jsonl, and a Markdown summary on standard output.
+# Environment: BENCH_DIR=DIR keeps the build, logs and results there (default: a new temporary directory).
+# The servers listen on the first free loopback ports from 5100 (Chat) and 5200 (the relay); S5's cluster on its
+# own ones (from 18180, 15301, 23316 and 26389), apart from a cluster someone started with the defaults.
 set -euo pipefail
+
+log() { printf '==> bench: %s\n' "$*" >&2; }
+die() { printf '==> bench: ERROR: %s\n' "$*" >&2; exit 1; }
+# The helpers shared with test.sh, scripts/cluster.sh and scripts/browser-test.sh (next_free_port, stop_pid,
+# wait_ready, on_exit...); they call log and die.
+# shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # followed with shellcheck -x
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 
 ROUNDS=1 QUICK=0 SCENARIOS="s1,s2,s3,s4,s5" WARMUP_SET=""
@@ -20,16 +30,16 @@ while (($#)); do
         --quick) QUICK=1; shift ;;
         --scenarios) SCENARIOS=$2; shift 2 ;;
         --warmup) WARMUP_SET=$2; shift 2 ;;
-        *) echo "unknown option $1" >&2; exit 2 ;;
+        *) log "unknown option $1"; exit 2 ;;
     esac
 done
 
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/chat-bench.XXXXXX")}
 RESULTS=$BENCH_DIR/results.jsonl
 KEY="bench-signing-key-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')"
-CHAT_PORT=5100 BASELINE_PORT=5200
+CHAT_PORT=$(next_free_port 5100)
+BASELINE_PORT=$(next_free_port 5200)
 SERVER_PID=""
-log() { printf '==> bench: %s\n' "$*" >&2; }
 
 # The warm-up is long because the server has one core: under full load .NET's tiered compilation takes well over
 # 10 s to replace Chat's hot paths with optimized code (S2 at 3 s of warm-up measured half the steady rate).
@@ -41,15 +51,21 @@ fi
 WARMUP=${WARMUP_SET:-$WARMUP}
 
 stop_server() {
-    if [[ -n $SERVER_PID ]]; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    fi
+    stop_pid "$SERVER_PID" server # SIGTERM, up to 30 s, then SIGKILL
+    SERVER_PID=""
 }
 CLUSTER=""
 stop_cluster() { [[ -z $CLUSTER ]] || CHAT_CLUSTER_DIR=$CLUSTER scripts/cluster.sh stop >/dev/null 2>&1 || true; }
-trap 'stop_server; stop_cluster' EXIT INT TERM
+# shellcheck disable=SC2317 # called through the EXIT trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    stop_server
+    stop_cluster
+    exit "$rc"
+}
+on_exit cleanup
 
 log "building (Release) into $BENCH_DIR"
 dotnet publish Chat.Api/Chat.Api.csproj -c Release -o "$BENCH_DIR/api" --nologo -v quiet >/dev/null
@@ -60,11 +76,6 @@ mkdir -p "$ROOT"
 log "seeding $((BIG_PAIRS * 2 + IDLE + 100)) users with one precomputed password hash"
 "$BENCH" seed --users $((BIG_PAIRS * 2 + IDLE + 100)) --content-root "$ROOT"
 
-wait_for() { # wait_for URL
-    for _ in $(seq 200); do curl -fs -o /dev/null "$1" && return 0; sleep 0.1; done
-    echo "server did not start: $1" >&2; return 1
-}
-
 start_server() { # start_server chat|baseline
     stop_server
     if [[ $1 == chat ]]; then
@@ -74,11 +85,12 @@ start_server() { # start_server chat|baseline
             taskset -c 0 dotnet "$BENCH_DIR/api/Chat.Api.dll" --contentRoot "$ROOT" --urls "http://127.0.0.1:$CHAT_PORT" \
             >>"$BENCH_DIR/chat.log" 2>&1 &
         SERVER_PID=$!
-        wait_for "http://127.0.0.1:$CHAT_PORT/health/ready"
+        wait_ready 60 "$SERVER_PID" Chat "$BENCH_DIR/chat.log" http_ok "http://127.0.0.1:$CHAT_PORT/health/ready"
     else
         taskset -c 0 "$BENCH" baseline --urls "http://127.0.0.1:$BASELINE_PORT" >>"$BENCH_DIR/baseline.log" 2>&1 &
         SERVER_PID=$!
-        sleep 1
+        # The relay has no health endpoint: ready once it listens.
+        wait_ready 60 "$SERVER_PID" "the relay" "$BENCH_DIR/baseline.log" port_in_use "$BASELINE_PORT"
     fi
 }
 
@@ -131,8 +143,12 @@ PY
     log "S5 two instances over Redis (scripts/cluster.sh on CPU 0)"
     CLUSTER=$BENCH_DIR/cluster
     # Ports of its own, so that a cluster someone started with the defaults is not in the way.
-    export CHAT_CLUSTER_PORT=18180 CHAT_CLUSTER_API1_PORT=15301 CHAT_CLUSTER_API2_PORT=15302
-    export CHAT_CLUSTER_MYSQL_PORT=23316 CHAT_CLUSTER_REDIS_PORT=26389
+    export CHAT_CLUSTER_PORT CHAT_CLUSTER_API1_PORT CHAT_CLUSTER_API2_PORT CHAT_CLUSTER_MYSQL_PORT CHAT_CLUSTER_REDIS_PORT
+    CHAT_CLUSTER_PORT=$(next_free_port 18180)
+    CHAT_CLUSTER_API1_PORT=$(next_free_port 15301)
+    CHAT_CLUSTER_API2_PORT=$(next_free_port $((CHAT_CLUSTER_API1_PORT + 1)))
+    CHAT_CLUSTER_MYSQL_PORT=$(next_free_port 23316)
+    CHAT_CLUSTER_REDIS_PORT=$(next_free_port 26389)
     CHAT_CLUSTER_DIR=$CLUSTER CHAT_CLUSTER_NO_BUILD=1 JWT_SIGNING_KEY=$KEY Logging__LogLevel__Default=Warning \
         RateLimiting__Messages__PermitsPerSecond=1000000 RateLimiting__Messages__Burst=1000000 Presence__TtlSeconds=3 \
         taskset -c 0 scripts/cluster.sh start >/dev/null

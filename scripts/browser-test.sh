@@ -18,8 +18,8 @@ set -euo pipefail
 
 log() { printf '==> browser-test.sh: %s\n' "$*" >&2; }
 die() { printf '==> browser-test.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-# The helpers shared with test.sh and scripts/cluster.sh (apt_install, next_free_port, http_status, stop_pid,
-# elapsed...); they call log and die.
+# The helpers shared with test.sh, scripts/cluster.sh and scripts/bench.sh (apt_install, next_free_port,
+# wait_ready, stop_pid, elapsed...); they call log and die.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # followed with shellcheck -x
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +36,7 @@ TMP_DIR=""
 APP_PID=""
 TEST_RC=""
 
+# shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -61,7 +62,7 @@ if [[ ! -x /usr/bin/chromium ]]; then
 fi
 log "browser: $(/usr/bin/chromium --version 2>/dev/null || echo unknown)"
 
-command -v node >/dev/null && command -v npm >/dev/null || die "Node.js and npm are needed (apt-get install nodejs npm)"
+{ command -v node && command -v npm; } >/dev/null || die "Node.js and npm are needed (apt-get install nodejs npm)"
 
 log "npm ci in Chat.Tests/Browser"
 (cd Chat.Tests/Browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
@@ -98,18 +99,7 @@ log "starting the app on $URL (embedded mode, content root $APP_DIR)"
 ) >"$TMP_DIR/app.log" 2>&1 </dev/null &
 APP_PID=$!
 
-deadline=$((SECONDS + 60))
-until [[ $(http_status "$URL/health/ready") == 200 ]]; do
-    if ! kill -0 "$APP_PID" 2>/dev/null; then
-        cat "$TMP_DIR/app.log" >&2
-        die "the app exited during startup"
-    fi
-    if ((SECONDS >= deadline)); then
-        cat "$TMP_DIR/app.log" >&2
-        die "the app was not ready within 60 s"
-    fi
-    sleep 0.2
-done
+wait_ready 60 "$APP_PID" "the app" "$TMP_DIR/app.log" http_ok "$URL/health/ready"
 log "app ready in $(elapsed) s"
 
 # ---------------------------------------------------------------------------

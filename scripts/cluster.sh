@@ -9,8 +9,10 @@
 #
 # Installs mariadb-server, redis-server, nginx and gettext-base (envsubst) with apt-get if they are missing,
 # then runs PRIVATE instances of them (never the system services) under the state directory, which also holds
-# the published app, the generated JWT signing key, the pid files and every log (logs/*.log). MariaDB's data
-# stays there between stop and start; Redis keeps nothing.
+# the published app, the generated JWT signing key, the pid files and every log (logs/*.log). MariaDB and Redis
+# are started by scripts/lib.sh (start_private_mariadb, start_private_redis), the same bootstrap test.sh uses;
+# the app's account is chat/chat on the database chat. MariaDB's data stays there between stop and start; Redis
+# keeps nothing.
 #
 # Environment knobs (read by `start`; later commands use the values `start` recorded in the state directory):
 #   CHAT_CLUSTER_DIR=${TMPDIR:-/tmp}/chat-cluster   state directory
@@ -26,8 +28,8 @@ set -euo pipefail
 
 log() { printf '==> cluster.sh: %s\n' "$*" >&2; }
 die() { printf '==> cluster.sh: ERROR: %s\n' "$*" >&2; exit 1; }
-# The helpers shared with test.sh and scripts/browser-test.sh (first_cmd, apt_install, alive, stop_pid,
-# http_status...); they call log and die.
+# The helpers shared with test.sh, scripts/browser-test.sh and scripts/bench.sh (install_missing,
+# start_private_mariadb, start_private_redis, alive, stop_pid, wait_ready...); they call log and die.
 # shellcheck source-path=SCRIPTDIR source=lib.sh disable=SC1091 # followed with shellcheck -x
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -121,102 +123,29 @@ require_free_port() { # require_free_port PORT WHAT
     ! port_in_use "$1" || die "port $1 for $2 is already in use (set CHAT_CLUSTER_* ports, see the top of $0)"
 }
 
-wait_ready() { # wait_ready NAME URL LOG: until URL answers 200 (60 s), while the component runs
-    local name=$1 target=$2 logfile=$3 deadline=$((SECONDS + 60))
-    until [[ $(http_status "$target") == 200 ]]; do
-        if ! running_pid "$name" >/dev/null; then
-            tail -n 40 "$logfile" >&2 || true
-            die "$name exited during startup (log: $logfile)"
-        fi
-        ((SECONDS < deadline)) || { tail -n 40 "$logfile" >&2 || true; die "$name was not ready within 60 s (log: $logfile)"; }
-        sleep 0.2
-    done
+wait_http_ready() { # wait_http_ready NAME URL LOG: until URL answers 200 (60 s), while the component runs
+    wait_ready 60 "$(running_pid "$1" || true)" "$1" "$3" http_ok "$2"
 }
 
 # ---------------------------------------------------------------------------
-# Packages (lib.sh's apt_install, as in test.sh).
+# Packages (lib.sh's install_missing, as in test.sh, plus nginx, envsubst and curl).
 # ---------------------------------------------------------------------------
 install_packages() {
-    if first_cmd mariadbd mysqld >/dev/null && first_cmd mariadb-install-db mysql_install_db >/dev/null \
-        && first_cmd mariadb mysql >/dev/null && first_cmd mariadb-admin mysqladmin >/dev/null \
-        && first_cmd redis-server >/dev/null && first_cmd redis-cli >/dev/null \
-        && first_cmd nginx >/dev/null && first_cmd envsubst >/dev/null && first_cmd curl >/dev/null \
-        && first_cmd setsid >/dev/null; then
-        return 0
-    fi
-    require_root_or_sudo "mariadb-server, redis-server, nginx, gettext-base and curl"
-    log "installing mariadb-server, redis-server, nginx and gettext-base with apt-get"
-    # Installing may start the system services (3306, 6379, 80); they are left alone: this uses other ports.
-    apt_install mariadb-server mariadb-client redis-server redis-tools nginx gettext-base curl util-linux
+    install_missing "${MARIADB_REDIS_COMMANDS[@]}" nginx=nginx envsubst=gettext-base curl=curl
 }
 
 # ---------------------------------------------------------------------------
 # Components.
 # ---------------------------------------------------------------------------
-start_mariadb() {
-    local dir=$STATE/mysql mysqld install_db client admin sock deadline
-    mysqld=$(first_cmd mariadbd mysqld)
-    install_db=$(first_cmd mariadb-install-db mysql_install_db)
-    client=$(first_cmd mariadb mysql)
-    admin=$(first_cmd mariadb-admin mysqladmin)
-    sock=$dir/mysqld.sock
-    ((${#sock} < 100)) || die "state directory path too long for a socket: $STATE (set CHAT_CLUSTER_DIR)"
-    # mariadbd refuses to run as root unless told to.
-    local user_opt=()
-    [[ $(id -u) -ne 0 ]] || user_opt=(--user=root)
-
-    mkdir -p "$dir/tmp"
-    if [[ ! -d $dir/data/mysql ]]; then
-        log "initialising MariaDB data directory in $dir/data"
-        rm -rf "$dir/data"
-        mkdir -p "$dir/data"
-        # No defaults files (the system's datadir, socket, port...); root@localhost without a password.
-        "$install_db" --no-defaults "${user_opt[@]}" --datadir="$dir/data" \
-            --auth-root-authentication-method=normal --skip-test-db >"$LOGS/mariadb-install.log" 2>&1 \
-            || { cat "$LOGS/mariadb-install.log" >&2; die "mariadb-install-db failed"; }
-    fi
-
+start_mariadb() { # the app's database chat, for the account chat/chat
     require_free_port "$MYSQL_PORT" MariaDB
-    log "starting mariadbd on 127.0.0.1:$MYSQL_PORT"
-    launch mariadb "$LOGS/mariadb.log" "$mysqld" --no-defaults "${user_opt[@]}" \
-        --datadir="$dir/data" --tmpdir="$dir/tmp" \
-        --socket="$sock" --pid-file="$dir/mysqld.pid" \
-        --skip-networking=0 --bind-address=127.0.0.1 --port="$MYSQL_PORT" \
-        --skip-name-resolve --character-set-server=utf8mb4 --max-connections=300 \
-        --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
-        --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0
-    deadline=$((SECONDS + 60))
-    until "$admin" --no-defaults --socket="$sock" -uroot ping >/dev/null 2>&1; do
-        running_pid mariadb >/dev/null || { tail -n 40 "$LOGS/mariadb.log" >&2; die "mariadbd exited during startup"; }
-        ((SECONDS < deadline)) || { tail -n 40 "$LOGS/mariadb.log" >&2; die "mariadbd did not answer within 60 s"; }
-        sleep 0.2
-    done
-    # The app's account; '%' covers TCP from 127.0.0.1 (matched as an IP with --skip-name-resolve).
-    "$client" --no-defaults --socket="$sock" -uroot <<'SQL'
-DROP USER IF EXISTS ''@'localhost';
-CREATE DATABASE IF NOT EXISTS chat CHARACTER SET utf8mb4;
-CREATE USER IF NOT EXISTS 'chat'@'%' IDENTIFIED BY 'chat';
-CREATE USER IF NOT EXISTS 'chat'@'localhost' IDENTIFIED BY 'chat';
-GRANT ALL PRIVILEGES ON chat.* TO 'chat'@'%';
-GRANT ALL PRIVILEGES ON chat.* TO 'chat'@'localhost';
-FLUSH PRIVILEGES;
-SQL
+    start_private_mariadb --log "$LOGS/mariadb.log" --pid-file "$(pid_file mariadb)" --database chat \
+        "$STATE/mysql" "$MYSQL_PORT"
 }
 
 start_redis() {
-    local deadline
     require_free_port "$REDIS_PORT" Redis
-    mkdir -p "$STATE/redis"
-    log "starting redis-server on 127.0.0.1:$REDIS_PORT"
-    # No persistence at all: --save '' and no AOF.
-    launch redis "$LOGS/redis.log" "$(first_cmd redis-server)" --port "$REDIS_PORT" --bind 127.0.0.1 \
-        --save '' --appendonly no --daemonize no --dir "$STATE/redis"
-    deadline=$((SECONDS + 30))
-    until [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; do
-        running_pid redis >/dev/null || { tail -n 40 "$LOGS/redis.log" >&2; die "redis-server exited during startup"; }
-        ((SECONDS < deadline)) || { tail -n 40 "$LOGS/redis.log" >&2; die "redis-server did not answer within 30 s"; }
-        sleep 0.1
-    done
+    start_private_redis --log "$LOGS/redis.log" --pid-file "$(pid_file redis)" "$STATE/redis" "$REDIS_PORT"
 }
 
 publish_app() {
@@ -256,7 +185,7 @@ start_instance() { # start_instance N
         export RateLimiting__Auth__PermitLimit=${RateLimiting__Auth__PermitLimit:-1000}
         launch "$name" "$LOGS/$name.log" dotnet "$STATE/app/Chat.Api.dll" --urls "http://127.0.0.1:$port"
     )
-    wait_ready "$name" "http://127.0.0.1:$port/health/ready" "$LOGS/$name.log"
+    wait_http_ready "$name" "http://127.0.0.1:$port/health/ready" "$LOGS/$name.log"
     log "API instance $n ready (pid $(running_pid "$name"))"
 }
 
@@ -303,7 +232,7 @@ start_nginx() {
         || { cat "$LOGS/nginx-check.log" >&2; die "nginx rejected $dir/nginx.conf"; }
     log "starting nginx on 127.0.0.1:$NGINX_PORT (log: $LOGS/nginx.log)"
     launch nginx "$LOGS/nginx.log" "$nginx_bin" -e stderr -p "$dir" -c "$dir/nginx.conf"
-    wait_ready nginx "$(url)/health/ready" "$LOGS/nginx.log"
+    wait_http_ready nginx "$(url)/health/ready" "$LOGS/nginx.log"
 }
 
 # ---------------------------------------------------------------------------
@@ -318,6 +247,7 @@ cmd_stop() {
     log "stopped"
 }
 
+# shellcheck disable=SC2317 # called through the EXIT trap
 start_failed() {
     local rc=$?
     trap - EXIT INT TERM
