@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Platform;
 
 /// <summary>Two instances on one database and one Redis behave as one service.</summary>
 [Collection(MySqlRedisChat.Name)]
@@ -24,13 +21,6 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
     }
 
     public async Task DisposeAsync() => await second.DisposeAsync();
-
-    private static async Task<List<string?>> OnlineIdsAsync(ChatApp app, TestUser asUser)
-    {
-        var response = await app.Http.SendAsync(app.Authorized(HttpMethod.Get, "/api/users/online", asUser.AccessToken));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<List<JsonElement>>())!.Select(u => u.GetProperty("id").GetString()).ToList();
-    }
 
     [Fact]
     public async Task Messages_cross_instances_both_ways()
@@ -70,8 +60,8 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         await using var aliceConnection = await first.ConnectAsync(alice);
         await using var bobConnection = await second.ConnectAsync(bob);
 
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(second, bob)).Contains(alice.Id));
+        await Eventually.TrueAsync(async () => (await first.OnlineIdsAsync(alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await second.OnlineIdsAsync(bob)).Contains(alice.Id));
     }
 
     [Fact]
@@ -81,7 +71,7 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
 
         var refreshed = await second.RefreshAsync(alice.RefreshToken);
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
-        var replacement = (await refreshed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("refreshToken").GetString()!;
+        var replacement = await ChatClient.RefreshTokenOf(refreshed);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await first.RefreshAsync(alice.RefreshToken)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await second.RefreshAsync(replacement)).StatusCode);
@@ -94,11 +84,11 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         var bob = await first.CreateUserAsync();
         var leaving = chat.StartInstance();
         var bobConnection = await leaving.ConnectAsync(bob);
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await first.OnlineIdsAsync(alice)).Contains(bob.Id));
 
         await leaving.DisposeAsync();
 
-        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(first, alice)).Contains(bob.Id), TimeSpan.FromSeconds(3));
+        await Eventually.TrueAsync(async () => !(await first.OnlineIdsAsync(alice)).Contains(bob.Id), TimeSpan.FromSeconds(3));
         await bobConnection.DisposeAsync();
     }
 
@@ -107,8 +97,7 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
     {
         // The instance reaches Redis through a proxy: cutting it stops its heartbeat as a crash would, while the
         // WebSocket to the instance stays up.
-        var servers = await TestServers.GetAsync();
-        await using var proxy = TcpProxy.For(ConfigurationOptions.Parse(servers.Redis).EndPoints.Single());
+        await using var proxy = await TcpProxy.ForSharedRedisAsync();
         await using var crashing = chat.StartInstance(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = $"127.0.0.1:{proxy.Port}",
@@ -117,12 +106,12 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         var alice = await first.CreateUserAsync();
         var bob = await first.CreateUserAsync();
         await using var bobConnection = await crashing.ConnectAsync(bob);
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await first.OnlineIdsAsync(alice)).Contains(bob.Id));
 
         var clock = Stopwatch.StartNew();
         proxy.Stop();
 
-        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(first, alice)).Contains(bob.Id), TimeSpan.FromSeconds(3 + 1 + 2));
+        await Eventually.TrueAsync(async () => !(await first.OnlineIdsAsync(alice)).Contains(bob.Id), TimeSpan.FromSeconds(3 + 1 + 2));
         output.WriteLine($"Presence expired {clock.Elapsed.TotalSeconds:0.0} s after the heartbeat stopped (TTL 3 s).");
     }
 
@@ -174,7 +163,7 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         // Redis came back empty: both instances register their users again.
         await Eventually.TrueAsync(async () =>
         {
-            var online = await OnlineIdsAsync(one, alice);
+            var online = await one.OnlineIdsAsync(alice);
             return online.Contains(alice.Id) && online.Contains(bob.Id);
         }, TimeSpan.FromSeconds(30));
         output.WriteLine($"Both users listed again {clock.Elapsed.TotalSeconds:0.0} s after Redis came back.");
