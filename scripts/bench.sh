@@ -152,9 +152,7 @@ PY
     CHAT_CLUSTER_DIR=$CLUSTER CHAT_CLUSTER_NO_BUILD=1 JWT_SIGNING_KEY=$KEY Logging__LogLevel__Default=Warning \
         RateLimiting__Messages__PermitsPerSecond=1000000 RateLimiting__Messages__Burst=1000000 Presence__TtlSeconds=3 \
         taskset -c 0 scripts/cluster.sh start >/dev/null
-    "$BENCH" seed --users 300 --mysql "Server=127.0.0.1;Port=$CHAT_CLUSTER_MYSQL_PORT;Database=chat;User ID=chat;Password=chat" \
-        --redis "127.0.0.1:$CHAT_CLUSTER_REDIS_PORT"
-    sleep 3 # the instances reload their user directory at their next heartbeat (every second with a 3 s TTL)
+    "$BENCH" seed --users 300 --mysql "Server=127.0.0.1;Port=$CHAT_CLUSTER_MYSQL_PORT;Database=chat;User ID=chat;Password=chat"
     s5() { # s5 same|cross
         local receiver=(); [[ $1 == cross ]] && receiver=(--receiver-url "http://127.0.0.1:$CHAT_CLUSTER_API2_PORT")
         taskset -c 1 "$BENCH" run --target chat --url "http://127.0.0.1:$CHAT_CLUSTER_API1_PORT" "${receiver[@]}" --signing-key "$KEY" \

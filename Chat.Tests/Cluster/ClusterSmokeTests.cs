@@ -1,9 +1,5 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Chat.Tests.Fixtures;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Chat.Tests.Cluster;
 
@@ -25,6 +21,7 @@ public sealed class ClusterSmokeTests : IAsyncLifetime
 
     private readonly List<ClusterClient> clients = [];
     private HttpClient http = null!;
+    private ChatClient chat = null!;
 
     public Task InitializeAsync()
     {
@@ -38,6 +35,7 @@ public sealed class ClusterSmokeTests : IAsyncLifetime
         }
 
         http = new HttpClient { BaseAddress = new Uri(url), Timeout = Deadline };
+        chat = new ChatClient(http);
         return Task.CompletedTask;
     }
 
@@ -77,7 +75,7 @@ public sealed class ClusterSmokeTests : IAsyncLifetime
         await Eventually.TrueAsync(
             async () =>
             {
-                var online = await OnlineUserIdsAsync(bob.User.AccessToken);
+                var online = await chat.OnlineIdsAsync(bob.User);
                 return online.Contains(alice.User.Id) && online.Contains(bob.User.Id);
             },
             Deadline,
@@ -86,47 +84,24 @@ public sealed class ClusterSmokeTests : IAsyncLifetime
 
     private async Task<ClusterClient> ConnectNewUserAsync()
     {
-        var user = await CreateUserAsync();
+        var user = await chat.CreateUserAsync();
         var client = new ClusterClient(user);
-        var hub = new HubConnectionBuilder()
-            .WithUrl(new Uri(http.BaseAddress!, "/hubs/chat"), o =>
-            {
-                o.Transports = HttpTransportType.WebSockets;
-                o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
-                o.HttpMessageHandlerFactory = inner => new NegotiateRecorder(inner, client);
-                o.WebSocketFactory = (context, cancellationToken) => client.ConnectWebSocketAsync(context.Uri, cancellationToken);
-            })
-            .Build();
-        client.Connection = new ChatConnection(hub);
         using (var timeout = new CancellationTokenSource(Deadline))
         {
-            await hub.StartAsync(timeout.Token);
+            // Negotiate with the token as a header; the WebSocket factory adds it to the query string.
+            client.Connection = await chat.ConnectAsync(
+                user.AccessToken,
+                useHeader: true,
+                o =>
+                {
+                    o.HttpMessageHandlerFactory = inner => new NegotiateRecorder(inner, client);
+                    o.WebSocketFactory = (context, cancellationToken) => client.ConnectWebSocketAsync(context.Uri, cancellationToken);
+                },
+                timeout.Token);
         }
 
         Assert.False(string.IsNullOrEmpty(client.Instance), $"The negotiate response through nginx had no {UpstreamHeader} header.");
         return client;
-    }
-
-    private async Task<TestUser> CreateUserAsync()
-    {
-        var username = $"cluster_{Guid.NewGuid():N}"[..24];
-        var password = $"pw-{Guid.NewGuid():N}";
-        var signup = await http.PostAsJsonAsync("/api/auth/signup", new { username, email = $"{username}@example.com", password });
-        Assert.True(signup.IsSuccessStatusCode, $"Signup through nginx answered {(int)signup.StatusCode}: {await signup.Content.ReadAsStringAsync()}");
-        var login = await http.PostAsJsonAsync("/api/auth/login", new { username, password });
-        Assert.True(login.IsSuccessStatusCode, $"Login through nginx answered {(int)login.StatusCode}: {await login.Content.ReadAsStringAsync()}");
-        var tokens = (await login.Content.ReadFromJsonAsync<TokenBody>())!;
-        return new TestUser(tokens.User.Id, username, $"{username}@example.com", password, tokens.AccessToken, tokens.RefreshToken);
-    }
-
-    private async Task<List<string>> OnlineUserIdsAsync(string accessToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/users/online");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        var online = await response.Content.ReadFromJsonAsync<List<UserBody>>();
-        return online!.Select(u => u.Id).ToList();
     }
 
     /// <summary>The instance nginx says served a response: the last address when it retried on another one.</summary>
@@ -197,8 +172,4 @@ public sealed class ClusterSmokeTests : IAsyncLifetime
             return response;
         }
     }
-
-    private sealed record TokenBody(string AccessToken, string RefreshToken, UserBody User);
-
-    private sealed record UserBody(string Id);
 }

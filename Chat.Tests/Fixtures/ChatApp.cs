@@ -1,13 +1,12 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Threading.Channels;
-using Chat.Domain.Messaging;
+using System.Text.Json;
+using Chat.Api.Platform;
+using Chat.Api.Presence;
+using Chat.Domain.Presence;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Chat.Tests.Fixtures;
 
@@ -16,7 +15,18 @@ public sealed class ChatApp : WebApplicationFactory<Program>
 {
     public const string SigningKey = "integration-tests-signing-key-0123456789abcdef";
 
-    private static int userCount;
+    /// <summary>
+    /// The test signing key, and limits high enough that tests creating many users from one address are not throttled
+    /// (the rate-limit tests set their own).
+    /// </summary>
+    private static readonly Dictionary<string, string?> Defaults = new()
+    {
+        ["Jwt:SigningKey"] = SigningKey,
+        ["RateLimiting:Auth:PermitLimit"] = "1000000",
+        ["RateLimiting:Messages:PermitsPerSecond"] = "100000",
+        ["RateLimiting:Messages:Burst"] = "100000",
+    };
+
     private readonly IReadOnlyDictionary<string, string?> settings;
     private readonly string? contentRoot;
     private readonly Action<IServiceCollection>? services;
@@ -31,32 +41,19 @@ public sealed class ChatApp : WebApplicationFactory<Program>
 
     public LogRecorder Logs { get; } = new();
 
-    public HttpClient Http { get; private set; } = null!;
+    /// <summary>This instance's client: every call below goes through it.</summary>
+    public ChatClient Client { get; private set; } = null!;
 
-    public Uri BaseAddress => Http.BaseAddress!;
+    public HttpClient Http => Client.Http;
 
-    /// <summary>
-    /// Starts an instance. Settings use configuration keys ("Jwt:SigningKey") and override these defaults: the test
-    /// signing key, and limits high enough that tests creating many users from one address are not throttled (the
-    /// rate-limit tests set their own).
-    /// </summary>
+    public Uri BaseAddress => Client.BaseAddress;
+
+    /// <summary>Starts an instance. Settings use configuration keys ("Jwt:SigningKey") and override the test defaults.</summary>
     public static ChatApp Start(IDictionary<string, string?> settings, string? contentRoot = null, Action<IServiceCollection>? services = null)
     {
-        var all = new Dictionary<string, string?>
-        {
-            ["Jwt:SigningKey"] = SigningKey,
-            ["RateLimiting:Auth:PermitLimit"] = "1000000",
-            ["RateLimiting:Messages:PermitsPerSecond"] = "100000",
-            ["RateLimiting:Messages:Burst"] = "100000",
-        };
-        foreach (var (key, value) in settings)
-        {
-            all[key] = value;
-        }
-
-        var app = new ChatApp(all, contentRoot, services);
+        var app = new ChatApp(Settings.Merge(Defaults, settings), contentRoot, services);
         app.StartServer();
-        app.Http = app.CreateClient();
+        app.Client = new ChatClient(app.CreateClient());
         return app;
     }
 
@@ -86,98 +83,48 @@ public sealed class ChatApp : WebApplicationFactory<Program>
         });
     }
 
-    public async Task<HttpResponseMessage> SignupAsync(string? username, string? email, string? password) =>
-        await Http.PostAsJsonAsync("/api/auth/signup", new { username, email, password });
+    public Task<HttpResponseMessage> SignupAsync(string? username, string? email, string? password) => Client.SignupAsync(username, email, password);
 
-    public async Task<HttpResponseMessage> LoginAsync(string? username, string? password) =>
-        await Http.PostAsJsonAsync("/api/auth/login", new { username, password });
+    public Task<HttpResponseMessage> LoginAsync(string? username, string? password) => Client.LoginAsync(username, password);
 
-    /// <summary>A new user, signed up and logged in, whose name no other test uses.</summary>
-    public async Task<TestUser> CreateUserAsync()
-    {
-        var username = $"u{Interlocked.Increment(ref userCount)}_{Guid.NewGuid():N}"[..24];
-        var password = $"pw-{Guid.NewGuid():N}";
-        var signup = await SignupAsync(username, $"{username}@example.com", password);
-        signup.EnsureSuccessStatusCode();
-        var login = await LoginAsync(username, password);
-        login.EnsureSuccessStatusCode();
-        var tokens = (await login.Content.ReadFromJsonAsync<TokenBody>())!;
-        return new TestUser(tokens.User.Id, username, $"{username}@example.com", password, tokens.AccessToken, tokens.RefreshToken);
-    }
+    public Task<HttpResponseMessage> RefreshAsync(string refreshToken) => Client.RefreshAsync(refreshToken);
 
-    public HttpRequestMessage Authorized(HttpMethod method, string path, string accessToken)
-    {
-        var request = new HttpRequestMessage(method, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return request;
-    }
+    public Task<HttpResponseMessage> LogoutAsync(string refreshToken) => Client.LogoutAsync(refreshToken);
+
+    /// <inheritdoc cref="ChatClient.CreateUserAsync"/>
+    public Task<TestUser> CreateUserAsync() => Client.CreateUserAsync();
+
+    public HttpRequestMessage Authorized(HttpMethod method, string path, string accessToken) => Client.Authorized(method, path, accessToken);
+
+    /// <inheritdoc cref="ChatClient.GetAsync"/>
+    public Task<HttpResponseMessage> GetAsync(string path, string accessToken) => Client.GetAsync(path, accessToken);
+
+    /// <inheritdoc cref="ChatClient.OnlineAsync"/>
+    public Task<List<JsonElement>> OnlineAsync(TestUser asUser) => Client.OnlineAsync(asUser);
+
+    /// <inheritdoc cref="ChatClient.OnlineIdsAsync"/>
+    public Task<List<string?>> OnlineIdsAsync(TestUser asUser) => Client.OnlineIdsAsync(asUser);
+
+    /// <inheritdoc cref="ChatClient.ConnectAsync(string, bool, Action{Microsoft.AspNetCore.Http.Connections.Client.HttpConnectionOptions}?, CancellationToken)"/>
+    public Task<ChatConnection> ConnectAsync(string accessToken, bool useHeader = false) => Client.ConnectAsync(accessToken, useHeader);
+
+    public Task<ChatConnection> ConnectAsync(TestUser user) => Client.ConnectAsync(user);
 
     /// <summary>
-    /// A started hub connection over WebSockets, negotiated first as the JS client does. By default the token goes in the <c>access_token</c> query string,
-    /// as browsers must send it; <paramref name="useHeader"/> sends it as a bearer header instead.
+    /// The user's live hub connections as the server's presence counts them, on every instance that shares this one's
+    /// Redis (or in this process, without Redis): what "online" is made of. A count the test expects tells it that the
+    /// server has handled a connect or a disconnect, which the client's own calls return before.
     /// </summary>
-    public async Task<ChatConnection> ConnectAsync(string accessToken, bool useHeader = false)
+    public async Task<int> ConnectionsOfAsync(string userId)
     {
-        var url = new Uri(BaseAddress, useHeader ? "/hubs/chat" : $"/hubs/chat?access_token={Uri.EscapeDataString(accessToken)}");
-        var hub = new HubConnectionBuilder()
-            .WithUrl(url, o =>
-            {
-                o.Transports = HttpTransportType.WebSockets;
-                if (useHeader)
-                {
-                    o.AccessTokenProvider = () => Task.FromResult<string?>(accessToken);
-                }
-            })
-            .Build();
-        var connection = new ChatConnection(hub);
-        await hub.StartAsync();
-        return connection;
-    }
-
-    public Task<ChatConnection> ConnectAsync(TestUser user) => ConnectAsync(user.AccessToken);
-
-    public async Task<HttpResponseMessage> RefreshAsync(string refreshToken) =>
-        await Http.PostAsJsonAsync("/api/auth/refresh", new { refreshToken });
-
-    public async Task<HttpResponseMessage> LogoutAsync(string refreshToken) =>
-        await Http.PostAsJsonAsync("/api/auth/logout", new { refreshToken });
-
-    private sealed record TokenBody(string AccessToken, string RefreshToken, UserBody User);
-
-    private sealed record UserBody(string Id);
-}
-
-public sealed record TestUser(string Id, string Username, string Email, string Password, string AccessToken, string RefreshToken);
-
-/// <summary>A hub connection that keeps what the server sends it.</summary>
-public sealed class ChatConnection : IAsyncDisposable
-{
-    private readonly Channel<ChatMessage> received = Channel.CreateUnbounded<ChatMessage>();
-    private readonly TaskCompletionSource<Exception?> closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public ChatConnection(HubConnection hub)
-    {
-        Hub = hub;
-        hub.On<ChatMessage>("ReceiveMessage", m => received.Writer.TryWrite(m));
-        hub.Closed += error =>
+        if (Services.GetRequiredService<IUserPresence>() is ConnectionCounts counts)
         {
-            closed.TrySetResult(error);
-            return Task.CompletedTask;
-        };
+            return counts.Snapshot().SingleOrDefault(c => c.Key == userId).Value;
+        }
+
+        var redis = Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var instances = await redis.SortedSetRangeByRankAsync(RedisKeys.PresenceInstances);
+        var perInstance = await Task.WhenAll(instances.Select(id => redis.HashGetAsync(RedisKeys.PresenceInstance(id!), userId)));
+        return perInstance.Sum(n => n.HasValue ? (int)n : 0);
     }
-
-    public HubConnection Hub { get; }
-
-    /// <summary>Completes when the connection closes, with the error the server gave, if any.</summary>
-    public Task<Exception?> Closed => closed.Task;
-
-    public Task<SendReceipt> SendRawAsync(object? raw) => Hub.InvokeAsync<SendReceipt>("SendRaw", raw);
-
-    public async Task<ChatMessage> NextMessageAsync(TimeSpan? timeout = null)
-    {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-        return await received.Reader.ReadAsync(cts.Token);
-    }
-
-    public ValueTask DisposeAsync() => Hub.DisposeAsync();
 }

@@ -24,17 +24,12 @@ public sealed class MySqlRedisChat : IAsyncLifetime
     /// <summary>Another instance on the same database and Redis; the caller disposes it.</summary>
     public ChatApp StartInstance(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        var all = new Dictionary<string, string?>
+        var stores = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Chat"] = connectionString,
             ["ConnectionStrings:Redis"] = redis,
         };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
-        {
-            all[key] = value;
-        }
-
-        return ChatApp.Start(all, services: services);
+        return ChatApp.Start(Settings.Merge(stores, settings), services: services);
     }
 
     public async Task DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using StackExchange.Redis;
 
 namespace Chat.Tests.Fixtures;
 
@@ -31,6 +32,10 @@ public sealed class TcpProxy : IAsyncDisposable
         IPEndPoint ip => new TcpProxy(ip.Address.ToString(), ip.Port),
         _ => throw new ArgumentException($"Cannot proxy {endPoint}.", nameof(endPoint)),
     };
+
+    /// <summary>A proxy in front of the Redis every test shares (<see cref="TestServers"/>).</summary>
+    public static async Task<TcpProxy> ForSharedRedisAsync() =>
+        For(ConfigurationOptions.Parse((await TestServers.GetAsync()).Redis).EndPoints.Single());
 
     /// <summary>Cuts every connection and refuses new ones.</summary>
     public void Stop()

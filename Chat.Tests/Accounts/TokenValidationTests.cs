@@ -1,7 +1,7 @@
 using System.Net;
 using Chat.Tests.Fixtures;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Accounts;
 
 [Collection(MySqlRedisChat.Name)]
 public sealed class TokenValidationTests(MySqlRedisChat chat)
@@ -25,7 +25,7 @@ public sealed class TokenValidationTests(MySqlRedisChat chat)
     {
         var user = await App.CreateUserAsync();
 
-        var response = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, "/api/users/me", Make(kind, user.Id)));
+        var response = await App.GetAsync("/api/users/me", Make(kind, user.Id));
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -47,7 +47,7 @@ public sealed class TokenValidationTests(MySqlRedisChat chat)
         var user = await App.CreateUserAsync();
         var token = TestTokens.Signed(user.Id, ChatApp.SigningKey, DateTime.UtcNow.AddMinutes(10));
 
-        var response = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, "/api/users/me", token));
+        var response = await App.GetAsync("/api/users/me", token);
         await using var connection = await App.ConnectAsync(token);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Chat.Tests.Fixtures;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Users;
 
 [Collection(MySqlRedisChat.Name)]
 public sealed class AvatarTests(MySqlRedisChat chat) : IAsyncLifetime
@@ -43,11 +43,13 @@ public sealed class AvatarTests(MySqlRedisChat chat) : IAsyncLifetime
     private static async Task<string?> AvatarOf(HttpResponseMessage response) =>
         (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("avatarUrl").GetString();
 
-    private async Task<HttpResponseMessage> ChangeAvatarAsync(TestUser user, object body)
+    private Task<HttpResponseMessage> ChangeAvatarAsync(TestUser user, object body) => ChangeAvatarAsync(app, user, body);
+
+    private static async Task<HttpResponseMessage> ChangeAvatarAsync(ChatApp on, TestUser user, object body)
     {
-        var request = app.Authorized(HttpMethod.Post, "/api/users/me/avatar", user.AccessToken);
+        var request = on.Authorized(HttpMethod.Post, "/api/users/me/avatar", user.AccessToken);
         request.Content = JsonContent.Create(body);
-        return await app.Http.SendAsync(request);
+        return await on.Http.SendAsync(request);
     }
 
     [Fact]
@@ -91,7 +93,7 @@ public sealed class AvatarTests(MySqlRedisChat chat) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, toUnsplash.StatusCode);
         Assert.Equal(FakeUnsplash.PhotoUrl, await AvatarOf(toUnsplash));
 
-        var me = await app.Http.SendAsync(app.Authorized(HttpMethod.Get, "/api/users/me", user.AccessToken));
+        var me = await app.GetAsync("/api/users/me", user.AccessToken);
         Assert.Equal(FakeUnsplash.PhotoUrl, await AvatarOf(me));
         var login = await app.LoginAsync(user.Username, user.Password);
         Assert.Equal(FakeUnsplash.PhotoUrl, (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("user").GetProperty("avatarUrl").GetString());
@@ -125,7 +127,7 @@ public sealed class AvatarTests(MySqlRedisChat chat) : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var me = await app.Http.SendAsync(app.Authorized(HttpMethod.Get, "/api/users/me", user.AccessToken));
+        var me = await app.GetAsync("/api/users/me", user.AccessToken);
         Assert.Equal(FakeUnsplash.PhotoUrl, await AvatarOf(me));
     }
 
@@ -133,12 +135,10 @@ public sealed class AvatarTests(MySqlRedisChat chat) : IAsyncLifetime
     public async Task Without_an_access_key_signup_uses_Gravatar_and_Unsplash_cannot_be_chosen()
     {
         var user = await chat.App.CreateUserAsync();
-        var me = await chat.App.Http.SendAsync(chat.App.Authorized(HttpMethod.Get, "/api/users/me", user.AccessToken));
+        var me = await chat.App.GetAsync("/api/users/me", user.AccessToken);
         Assert.Equal(Gravatar(user.Email), await AvatarOf(me));
 
-        var request = chat.App.Authorized(HttpMethod.Post, "/api/users/me/avatar", user.AccessToken);
-        request.Content = JsonContent.Create(new { source = "unsplash" });
-        var response = await chat.App.Http.SendAsync(request);
+        var response = await ChangeAvatarAsync(chat.App, user, new { source = "unsplash" });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }

@@ -3,7 +3,7 @@ using Chat.Api.Accounts;
 using Chat.Tests.Fixtures;
 using StackExchange.Redis;
 
-namespace Chat.Tests.Infrastructure;
+namespace Chat.Tests.Accounts;
 
 /// <summary>One behaviour for both refresh-token stores: the Redis one and the single-instance one.</summary>
 public abstract class RefreshTokenStoreTests

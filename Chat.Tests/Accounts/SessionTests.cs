@@ -5,15 +5,12 @@ using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Accounts;
 
 [Collection(MySqlRedisChat.Name)]
 public sealed class SessionTests(MySqlRedisChat chat)
 {
     private ChatApp App => chat.App;
-
-    private static async Task<string> RefreshTokenOf(HttpResponseMessage response) =>
-        (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("refreshToken").GetString()!;
 
     [Fact]
     public async Task Refresh_returns_new_tokens_of_the_login_shape_and_a_new_refresh_token()
@@ -28,7 +25,7 @@ public sealed class SessionTests(MySqlRedisChat chat)
         Assert.Equal("Bearer", body.GetProperty("tokenType").GetString());
         Assert.Equal(900, body.GetProperty("expiresIn").GetInt32());
         Assert.Equal(user.Id, body.GetProperty("user").GetProperty("id").GetString());
-        var me = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, "/api/users/me", body.GetProperty("accessToken").GetString()!));
+        var me = await App.GetAsync("/api/users/me", body.GetProperty("accessToken").GetString()!);
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
     }
 
@@ -36,7 +33,7 @@ public sealed class SessionTests(MySqlRedisChat chat)
     public async Task Presenting_a_used_refresh_token_is_401_and_revokes_the_token_that_replaced_it()
     {
         var user = await App.CreateUserAsync();
-        var replacement = await RefreshTokenOf(await App.RefreshAsync(user.RefreshToken));
+        var replacement = await ChatClient.RefreshTokenOf(await App.RefreshAsync(user.RefreshToken));
 
         var reuse = await App.RefreshAsync(user.RefreshToken);
         var afterReuse = await App.RefreshAsync(replacement);
@@ -63,7 +60,7 @@ public sealed class SessionTests(MySqlRedisChat chat)
     public async Task Logout_revokes_the_family_and_answers_204_even_for_unknown_tokens()
     {
         var user = await App.CreateUserAsync();
-        var replacement = await RefreshTokenOf(await App.RefreshAsync(user.RefreshToken));
+        var replacement = await ChatClient.RefreshTokenOf(await App.RefreshAsync(user.RefreshToken));
 
         Assert.Equal(HttpStatusCode.NoContent, (await App.LogoutAsync(replacement)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await App.RefreshAsync(replacement)).StatusCode);
@@ -87,7 +84,7 @@ public sealed class SessionTests(MySqlRedisChat chat)
     {
         var user = await App.CreateUserAsync();
 
-        var asBearer = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, "/api/users/me", user.RefreshToken));
+        var asBearer = await App.GetAsync("/api/users/me", user.RefreshToken);
         var accessAsRefresh = await App.RefreshAsync(user.AccessToken);
         var onHub = await Assert.ThrowsAsync<HttpRequestException>(() => App.ConnectAsync(user.RefreshToken));
 
@@ -128,6 +125,10 @@ public sealed class SessionTests(MySqlRedisChat chat)
         var user = await app.CreateUserAsync();
         await using var first = await app.ConnectAsync(user);
         await using var second = await app.ConnectAsync(user);
+        // A connection is counted after its handshake, which is all the client waits for.
+        await Eventually.TrueAsync(
+            async () => await app.ConnectionsOfAsync(user.Id) == 2,
+            because: "The server did not count the first two connections.");
 
         await using var third = await app.ConnectAsync(user);
 
@@ -136,14 +137,12 @@ public sealed class SessionTests(MySqlRedisChat chat)
         await first.SendRawAsync($"{user.Id}:the first two still work");
         Assert.Equal("the first two still work", (await second.NextMessageAsync()).Text);
 
+        // The client's dispose returns before the server has handled the disconnect: connect again once it has.
         await first.DisposeAsync();
+        await Eventually.TrueAsync(
+            async () => await app.ConnectionsOfAsync(user.Id) == 1,
+            because: "The server did not count the first connection's disconnect.");
         await using var replacement = await app.ConnectAsync(user);
         await replacement.SendRawAsync($"{user.Id}:room again");
     }
-}
-
-/// <summary>The system clock moved by a fixed offset; timers still run in real time.</summary>
-public sealed class ShiftedTimeProvider(TimeSpan offset) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + offset;
 }

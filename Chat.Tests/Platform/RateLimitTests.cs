@@ -2,9 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
-using StackExchange.Redis;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Platform;
 
 /// <summary>
 /// Each test sends its auth calls as its own client: a fresh X-Forwarded-For address, believed because the test client
@@ -153,14 +152,8 @@ public sealed class RateLimitTests(MySqlRedisChat chat)
     [Fact]
     public async Task With_Redis_unreachable_both_limits_fall_back_to_local_limiters_never_to_none()
     {
-        var servers = await TestServers.GetAsync();
-        await using var proxy = TcpProxy.For(ConfigurationOptions.Parse(servers.Redis).EndPoints.Single());
-        var settings = AuthLimit(3);
-        foreach (var (key, value) in MessageLimit(perSecond: 1, burst: 2))
-        {
-            settings[key] = value;
-        }
-
+        await using var proxy = await TcpProxy.ForSharedRedisAsync();
+        var settings = Settings.Merge(AuthLimit(3), MessageLimit(perSecond: 1, burst: 2));
         settings["ConnectionStrings:Redis"] = $"127.0.0.1:{proxy.Port}";
         await using var app = chat.StartInstance(settings);
         var user = await chat.App.CreateUserAsync(); // this instance's own loopback budget is only 3 calls

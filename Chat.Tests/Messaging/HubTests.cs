@@ -1,9 +1,7 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Messaging;
 
 /// <summary>The hub's contract, run against every way Chat can be deployed.</summary>
 public abstract class HubTests(ChatApp app)
@@ -147,31 +145,29 @@ public abstract class HubTests(ChatApp app)
     {
         var alice = await app.CreateUserAsync();
         var bob = await app.CreateUserAsync();
-        Assert.DoesNotContain(bob.Id, await OnlineIdsAsync(alice));
+        Assert.DoesNotContain(bob.Id, await app.OnlineIdsAsync(alice));
 
+        // The server counts a connection after the handshake and a disconnect after the client's dispose has
+        // returned: each step waits for the count, so that what is asserted next is the server's answer to it.
         var first = await app.ConnectAsync(bob);
         var second = await app.ConnectAsync(bob);
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(alice)).Contains(bob.Id));
-        var entry = (await OnlineAsync(alice)).Single(u => u.GetProperty("id").GetString() == bob.Id);
+        await Eventually.TrueAsync(async () => (await app.OnlineIdsAsync(alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(
+            async () => await app.ConnectionsOfAsync(bob.Id) == 2,
+            because: "The server did not count Bob's two connections.");
+        var entry = (await app.OnlineAsync(alice)).Single(u => u.GetProperty("id").GetString() == bob.Id);
         Assert.Equal(bob.Username, entry.GetProperty("username").GetString());
         Assert.StartsWith("https://", entry.GetProperty("avatarUrl").GetString());
 
         await first.DisposeAsync();
-        Assert.Contains(bob.Id, await OnlineIdsAsync(alice));
+        await Eventually.TrueAsync(
+            async () => await app.ConnectionsOfAsync(bob.Id) == 1,
+            because: "The server did not count the first connection's disconnect: Bob should have one connection left.");
+        Assert.Contains(bob.Id, await app.OnlineIdsAsync(alice));
 
         await second.DisposeAsync();
-        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => !(await app.OnlineIdsAsync(alice)).Contains(bob.Id));
     }
-
-    private async Task<List<JsonElement>> OnlineAsync(TestUser asUser)
-    {
-        var response = await app.Http.SendAsync(app.Authorized(HttpMethod.Get, "/api/users/online", asUser.AccessToken));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<List<JsonElement>>())!;
-    }
-
-    private async Task<List<string?>> OnlineIdsAsync(TestUser asUser) =>
-        (await OnlineAsync(asUser)).Select(u => u.GetProperty("id").GetString()).ToList();
 }
 
 [Collection(MySqlRedisChat.Name)]

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using MySqlConnector;
 using StackExchange.Redis;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Platform;
 
 [Collection(MySqlRedisChat.Name)]
 public sealed class OperationsTests(MySqlRedisChat chat)
@@ -55,8 +55,7 @@ public sealed class OperationsTests(MySqlRedisChat chat)
     [Fact]
     public async Task Readiness_is_503_when_Redis_stops_answering_and_200_when_it_is_back()
     {
-        var servers = await TestServers.GetAsync();
-        await using var proxy = TcpProxy.For(ConfigurationOptions.Parse(servers.Redis).EndPoints.Single());
+        await using var proxy = await TcpProxy.ForSharedRedisAsync();
         var database = $"chat_{Guid.NewGuid():N}";
         try
         {

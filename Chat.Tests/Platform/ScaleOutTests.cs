@@ -1,12 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Chat.Tests.Fixtures;
-using StackExchange.Redis;
 using Xunit.Abstractions;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Platform;
 
 /// <summary>Two instances on one database and one Redis behave as one service.</summary>
 [Collection(MySqlRedisChat.Name)]
@@ -23,13 +20,6 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
     }
 
     public async Task DisposeAsync() => await second.DisposeAsync();
-
-    private static async Task<List<string?>> OnlineIdsAsync(ChatApp app, TestUser asUser)
-    {
-        var response = await app.Http.SendAsync(app.Authorized(HttpMethod.Get, "/api/users/online", asUser.AccessToken));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<List<JsonElement>>())!.Select(u => u.GetProperty("id").GetString()).ToList();
-    }
 
     [Fact]
     public async Task Messages_cross_instances_both_ways()
@@ -69,8 +59,8 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         await using var aliceConnection = await first.ConnectAsync(alice);
         await using var bobConnection = await second.ConnectAsync(bob);
 
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(second, bob)).Contains(alice.Id));
+        await Eventually.TrueAsync(async () => (await first.OnlineIdsAsync(alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await second.OnlineIdsAsync(bob)).Contains(alice.Id));
     }
 
     [Fact]
@@ -80,7 +70,7 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
 
         var refreshed = await second.RefreshAsync(alice.RefreshToken);
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
-        var replacement = (await refreshed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("refreshToken").GetString()!;
+        var replacement = await ChatClient.RefreshTokenOf(refreshed);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await first.RefreshAsync(alice.RefreshToken)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await second.RefreshAsync(replacement)).StatusCode);
@@ -93,11 +83,11 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         var bob = await first.CreateUserAsync();
         var leaving = chat.StartInstance();
         var bobConnection = await leaving.ConnectAsync(bob);
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await first.OnlineIdsAsync(alice)).Contains(bob.Id));
 
         await leaving.DisposeAsync();
 
-        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(first, alice)).Contains(bob.Id), TimeSpan.FromSeconds(3));
+        await Eventually.TrueAsync(async () => !(await first.OnlineIdsAsync(alice)).Contains(bob.Id), TimeSpan.FromSeconds(3));
         await bobConnection.DisposeAsync();
     }
 
@@ -106,8 +96,7 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
     {
         // The instance reaches Redis through a proxy: cutting it stops its heartbeat as a crash would, while the
         // WebSocket to the instance stays up.
-        var servers = await TestServers.GetAsync();
-        await using var proxy = TcpProxy.For(ConfigurationOptions.Parse(servers.Redis).EndPoints.Single());
+        await using var proxy = await TcpProxy.ForSharedRedisAsync();
         await using var crashing = chat.StartInstance(new Dictionary<string, string?>
         {
             ["ConnectionStrings:Redis"] = $"127.0.0.1:{proxy.Port}",
@@ -116,12 +105,12 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         var alice = await first.CreateUserAsync();
         var bob = await first.CreateUserAsync();
         await using var bobConnection = await crashing.ConnectAsync(bob);
-        await Eventually.TrueAsync(async () => (await OnlineIdsAsync(first, alice)).Contains(bob.Id));
+        await Eventually.TrueAsync(async () => (await first.OnlineIdsAsync(alice)).Contains(bob.Id));
 
         var clock = Stopwatch.StartNew();
         proxy.Stop();
 
-        await Eventually.TrueAsync(async () => !(await OnlineIdsAsync(first, alice)).Contains(bob.Id), TimeSpan.FromSeconds(3 + 1 + 2));
+        await Eventually.TrueAsync(async () => !(await first.OnlineIdsAsync(alice)).Contains(bob.Id), TimeSpan.FromSeconds(3 + 1 + 2));
         output.WriteLine($"Presence expired {clock.Elapsed.TotalSeconds:0.0} s after the heartbeat stopped (TTL 3 s).");
     }
 
@@ -187,7 +176,7 @@ public sealed class ScaleOutTests(MySqlRedisChat chat, ITestOutputHelper output)
         // Redis came back empty: both instances register their users again.
         await Eventually.TrueAsync(async () =>
         {
-            var online = await OnlineIdsAsync(one, alice);
+            var online = await one.OnlineIdsAsync(alice);
             return online.Contains(alice.Id) && online.Contains(bob.Id);
         }, TimeSpan.FromSeconds(30));
         output.WriteLine($"Both users listed again {clock.Elapsed.TotalSeconds:0.0} s after Redis came back.");

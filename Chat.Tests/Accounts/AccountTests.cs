@@ -6,7 +6,7 @@ using Chat.Tests.Fixtures;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Chat.Tests.Api;
+namespace Chat.Tests.Accounts;
 
 [Collection(MySqlRedisChat.Name)]
 public sealed class AccountTests(MySqlRedisChat chat)
@@ -137,18 +137,18 @@ public sealed class AccountTests(MySqlRedisChat chat)
         var user = await App.CreateUserAsync();
         var other = await App.CreateUserAsync();
 
-        var me = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, "/api/users/me", user.AccessToken));
+        var me = await App.GetAsync("/api/users/me", user.AccessToken);
         Assert.Equal(HttpStatusCode.OK, me.StatusCode);
         var profile = await me.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(user.Id, profile.GetProperty("id").GetString());
         Assert.Equal(user.Email, profile.GetProperty("email").GetString());
 
-        var byId = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, $"/api/users/{other.Id}", user.AccessToken));
+        var byId = await App.GetAsync($"/api/users/{other.Id}", user.AccessToken);
         var summary = await byId.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(other.Username, summary.GetProperty("username").GetString());
         Assert.False(summary.TryGetProperty("email", out _), "another user's email is not shown");
 
-        var missing = await App.Http.SendAsync(App.Authorized(HttpMethod.Get, "/api/users/nosuchuser", user.AccessToken));
+        var missing = await App.GetAsync("/api/users/nosuchuser", user.AccessToken);
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
 
