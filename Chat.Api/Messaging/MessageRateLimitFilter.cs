@@ -7,36 +7,44 @@ using Microsoft.Extensions.Options;
 namespace Chat.Api.Messaging;
 
 /// <summary>
-/// Every hub invocation spends one token of its user's bucket, rejected ones included, before the method runs.
-/// Over the limit the call fails and the connection stays open.
+/// Every hub invocation spends one token of its user's bucket, rejected ones included, before the method runs:
+/// <c>SendRaw</c> and <c>Send</c> from the message bucket, every other method from a bucket of its own with the same
+/// settings, so that reading receipts cannot starve sending nor flood for free. Over the limit the call fails and the
+/// connection stays open.
 /// </summary>
 internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
 {
-    public const string Limit = "messages";
-
-    private readonly PartitionedRateLimiter<string> limiter;
+    private readonly PartitionedRateLimiter<string> messages;
+    private readonly PartitionedRateLimiter<string> otherCalls;
 
     public MessageRateLimitFilter(IRateLimitPartitions partitions, IOptions<MessageRateLimitOptions> options)
     {
-        var messages = options.Value;
-        limiter = PartitionedRateLimiter.Create<string, string>(user =>
-            partitions.TokenBucket(Limit, user, messages.PermitsPerSecond, messages.Burst));
+        var limit = options.Value;
+        messages = PartitionedRateLimiter.Create<string, string>(user =>
+            partitions.TokenBucket("messages", user, limit.PermitsPerSecond, limit.Burst));
+        otherCalls = PartitionedRateLimiter.Create<string, string>(user =>
+            partitions.TokenBucket("hub-calls", user, limit.PermitsPerSecond, limit.Burst));
     }
 
     public async ValueTask<object?> InvokeMethodAsync(
         HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         var context = invocationContext.Context;
+        var limiter = invocationContext.HubMethodName is nameof(ChatHub.SendRaw) or nameof(ChatHub.Send) ? messages : otherCalls;
         using var lease = await limiter.AcquireAsync(context.UserIdentifier!, cancellationToken: context.ConnectionAborted);
         if (!lease.IsAcquired)
         {
             var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(0.1, Math.Ceiling(wait.TotalSeconds * 10) / 10).ToString("0.0", CultureInfo.InvariantCulture);
-            throw new HubException($"Message rate limit exceeded: try again in {seconds} s.");
+            throw new HubException($"{(limiter == messages ? "Message" : "Hub call")} rate limit exceeded: try again in {seconds} s.");
         }
 
         return await next(invocationContext);
     }
 
-    public void Dispose() => limiter.Dispose();
+    public void Dispose()
+    {
+        messages.Dispose();
+        otherCalls.Dispose();
+    }
 }

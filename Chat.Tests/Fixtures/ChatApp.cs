@@ -16,8 +16,8 @@ public sealed class ChatApp : WebApplicationFactory<Program>
     public const string SigningKey = "integration-tests-signing-key-0123456789abcdef";
 
     /// <summary>
-    /// The test signing key, and limits high enough that tests creating many users from one address are not throttled
-    /// (the rate-limit tests set their own).
+    /// The test signing key, and limits high enough that tests creating many users from one address, or syncing in a
+    /// loop, are not throttled (the rate-limit tests set their own).
     /// </summary>
     private static readonly Dictionary<string, string?> Defaults = new()
     {
@@ -25,6 +25,7 @@ public sealed class ChatApp : WebApplicationFactory<Program>
         ["RateLimiting:Auth:PermitLimit"] = "1000000",
         ["RateLimiting:Messages:PermitsPerSecond"] = "100000",
         ["RateLimiting:Messages:Burst"] = "100000",
+        ["RateLimiting:Reads:PermitLimit"] = "1000000",
     };
 
     private readonly IReadOnlyDictionary<string, string?> settings;
