@@ -19,7 +19,7 @@ public sealed class ChatApp : WebApplicationFactory<Program>
     /// The test signing key, and limits high enough that tests creating many users from one address, or syncing in a
     /// loop, are not throttled (the rate-limit tests set their own).
     /// </summary>
-    private static readonly Dictionary<string, string?> Defaults = new()
+    public static readonly IReadOnlyDictionary<string, string?> Defaults = new Dictionary<string, string?>
     {
         ["Jwt:SigningKey"] = SigningKey,
         ["RateLimiting:Auth:PermitLimit"] = "1000000",

@@ -21,16 +21,16 @@ public sealed class MySqlRedisChat : IAsyncLifetime
         App = StartInstance();
     }
 
-    /// <summary>Another instance on the same database and Redis; the caller disposes it.</summary>
-    public ChatApp StartInstance(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    /// <summary>The connection strings of this fixture's database and Redis, by configuration key.</summary>
+    public Dictionary<string, string?> Stores => new()
     {
-        var stores = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Chat"] = connectionString,
-            ["ConnectionStrings:Redis"] = redis,
-        };
-        return ChatApp.Start(Settings.Merge(stores, settings), services: services);
-    }
+        ["ConnectionStrings:Chat"] = connectionString,
+        ["ConnectionStrings:Redis"] = redis,
+    };
+
+    /// <summary>Another instance on the same database and Redis; the caller disposes it.</summary>
+    public ChatApp StartInstance(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
+        ChatApp.Start(Settings.Merge(Stores, settings), services: services);
 
     public async Task DisposeAsync()
     {

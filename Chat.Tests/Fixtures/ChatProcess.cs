@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Chat.Tests.Fixtures;
+
+/// <summary>
+/// A Chat instance in a process of its own (the Chat.Api the tests were built with), configured by environment
+/// variables as an operator would: what a SIGKILL can end at any moment, as a crash would.
+/// </summary>
+public sealed partial class ChatProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process process;
+
+    private ChatProcess(Process process, ChatClient client)
+    {
+        this.process = process;
+        Client = client;
+    }
+
+    public ChatClient Client { get; }
+
+    /// <summary>Starts an instance on a free loopback port with the test defaults and these settings, ready to serve.</summary>
+    public static async Task<ChatProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Chat.Api.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Directory.CreateTempSubdirectory("chat-process-").FullName,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in Settings.Merge(ChatApp.Defaults, settings))
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is { } text && ListeningOn().Match(text) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExitAsync();
+        if (await Task.WhenAny(listening.Task, exited, Task.Delay(StartTimeout)) != listening.Task)
+        {
+            process.Kill();
+            throw new InvalidOperationException("Chat.Api did not start listening (exited or timed out).");
+        }
+
+        var chat = new ChatProcess(process, new ChatClient(new HttpClient { BaseAddress = await listening.Task }));
+        await Eventually.TrueAsync(async () => (await chat.Client.Http.GetAsync("/health/ready")).IsSuccessStatusCode, StartTimeout);
+        return chat;
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush, nothing more sent.</summary>
+    public void Kill()
+    {
+        process.Kill();
+        process.WaitForExit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            Kill();
+        }
+
+        process.Dispose();
+        Client.Http.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningOn();
+}
