@@ -32,6 +32,7 @@ public abstract record StoreOutcome
 public sealed partial class MessageWriter(
     IServiceScopeFactory scopes,
     IOptions<MessageStoreOptions> options,
+    MessagingMetrics metrics,
     TimeProvider time,
     ILogger<MessageWriter> logger) : BackgroundService
 {
@@ -105,13 +106,13 @@ public sealed partial class MessageWriter(
     {
         try
         {
+            var started = time.GetTimestamp();
             var outcomes = await WriteAsync(batch);
+            metrics.Committed(outcomes.Count(o => o is StoreOutcome.Stored { Repeated: false }), time.GetElapsedTime(started));
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Outcome.TrySetResult(outcomes[i]);
             }
-
-            LogCommitted(logger, batch.Count);
         }
         catch (DbUpdateException ex) when (batch.Count > 1)
         {
@@ -125,6 +126,7 @@ public sealed partial class MessageWriter(
         catch (Exception ex)
         {
             LogNotStored(logger, batch.Count, ex);
+            metrics.NotStored(batch.Count);
             foreach (var pending in batch)
             {
                 pending.Outcome.TrySetResult(new StoreOutcome.NotStored());
@@ -262,9 +264,6 @@ public sealed partial class MessageWriter(
         // Completed by the writer's loop: the caller's continuation must not run on it.
         public TaskCompletionSource<StoreOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
-
-    [LoggerMessage(1, LogLevel.Debug, "Committed a batch of {Count} message(s)", EventName = "BatchCommitted")]
-    private static partial void LogCommitted(ILogger logger, int count);
 
     [LoggerMessage(2, LogLevel.Warning, "The database refused a batch of {Count} message(s); storing each on its own", EventName = "BatchRefused")]
     private static partial void LogBatchRefused(ILogger logger, int count, Exception ex);

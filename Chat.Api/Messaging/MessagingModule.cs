@@ -24,6 +24,7 @@ public static class MessagingModule
         services.AddOptions<ChatHubOptions>().BindConfiguration(ChatHubOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MessageRateLimitOptions>().BindConfiguration(MessageRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<MessageStoreOptions>().BindConfiguration(MessageStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MessagingMetrics>();
         services.AddSingleton<MessageWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         services.AddSingleton<Messenger>();
