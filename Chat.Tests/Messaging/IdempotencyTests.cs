@@ -5,21 +5,12 @@ namespace Chat.Tests.Messaging;
 
 /// <summary>A clientMessageId is unique per sender in the database: retries on any instance, even at once, store one message.</summary>
 [Collection(MySqlRedisChat.Name)]
-public sealed class IdempotencyTests(MySqlRedisChat chat) : IAsyncLifetime
+public sealed class IdempotencyTests(MySqlRedisChat chat)
 {
-    private ChatApp second = null!;
-
-    public Task InitializeAsync()
-    {
-        second = chat.StartInstance();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await second.DisposeAsync();
-
     [Fact]
     public async Task A_retry_on_another_instance_after_a_lost_acknowledgement_returns_the_first_receipt_and_stores_once()
     {
+        await using var second = chat.StartInstance();
         var alice = await chat.App.CreateUserAsync();
         var bob = await chat.App.CreateUserAsync();
         var key = Guid.NewGuid().ToString();
@@ -41,6 +32,7 @@ public sealed class IdempotencyTests(MySqlRedisChat chat) : IAsyncLifetime
     [Fact]
     public async Task Concurrent_duplicates_on_two_instances_store_one_message_and_deliver_it_once()
     {
+        await using var second = chat.StartInstance();
         var alice = await chat.App.CreateUserAsync();
         var bob = await chat.App.CreateUserAsync();
         await using var onFirst = await chat.App.ConnectAsync(alice);

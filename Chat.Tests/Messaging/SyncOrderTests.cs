@@ -11,24 +11,15 @@ namespace Chat.Tests.Messaging;
 /// that agrees with every conversation's history.
 /// </summary>
 [Collection(MySqlRedisChat.Name)]
-public sealed class SyncOrderTests(MySqlRedisChat chat, ITestOutputHelper output) : IAsyncLifetime
+public sealed class SyncOrderTests(MySqlRedisChat chat, ITestOutputHelper output)
 {
     private const int SendersPerInstance = 4;
     private const int MessagesPerSender = 50;
 
-    private ChatApp second = null!;
-
-    public Task InitializeAsync()
-    {
-        second = chat.StartInstance();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await second.DisposeAsync();
-
     [Fact]
     public async Task Two_instances_storing_for_one_receiver_while_it_syncs_hand_out_every_message_exactly_once()
     {
+        await using var second = chat.StartInstance();
         var instances = new[] { chat.App, second };
         var bob = await chat.App.CreateUserAsync();
         var senders = new List<(TestUser User, ChatConnection Connection)>();
