@@ -280,7 +280,8 @@ _private_failed() {
 # temporary files in DIR. It has the account chat/chat (from any host: TCP from 127.0.0.1 and the socket), which
 # may create, use and drop the databases whose names start with "chat": the test fixture's chat_<guid> per test
 # run, scripts/cluster.sh's chat. --database NAME creates that database if missing. root@localhost has no
-# password (socket only: private_mariadb_root). Durability is relaxed (throwaway data) and max-connections raised
+# password (socket only: private_mariadb_root). Durability is relaxed (throwaway data: the log is flushed once a
+# second; CHAT_MARIADB_FLUSH_LOG_AT_TRX_COMMIT=1 flushes every commit, as the benchmark wants) and max-connections raised
 # (parallel test classes each keep a connection pool). Sets PRIVATE_MARIADB_PID, PRIVATE_MARIADB_PORT and
 # PRIVATE_MARIADB_SOCKET.
 # shellcheck disable=SC2034 # PRIVATE_*: for the caller
@@ -322,7 +323,7 @@ start_private_mariadb() {
             --skip-networking=0 --bind-address=127.0.0.1 --port="$port" --skip-name-resolve \
             --character-set-server=utf8mb4 --max-connections=500 \
             --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
-            --innodb-flush-log-at-trx-commit=2 --innodb-doublewrite=0
+            --innodb-flush-log-at-trx-commit="${CHAT_MARIADB_FLUSH_LOG_AT_TRX_COMMIT:-2}" --innodb-doublewrite=0
         PRIVATE_MARIADB_PID=$started_pid
         rc=0
         wait_until 60 "$started_pid" "$admin" --no-defaults --socket="$sock" -uroot ping || rc=$?
