@@ -1,23 +1,41 @@
 // Chat's browser client, no framework and no build step: this entry wires the ES modules beside it.
 //   api.js           HTTP requests, ProblemDetails errors
 //   session.js       tokens: refresh, sessionStorage
-//   hub.js           the SignalR connection
-//   people.js        who is online, the people list
-//   conversation.js  conversations (in memory only: the server stores no messages), the composer
+//   hub.js           the SignalR connection and the hub methods the page calls
+//   sync.js          the conversation list at sign-in, /api/sync after every (re)connect, the live events
+//   messages.js      the conversations' data: merging messages by id, unread counts, read markers
+//   outbox.js        sending with a clientMessageId, pending until acknowledged, sent again after a reconnect
+//   people.js        who is online (polled), the profiles seen
+//   sidebar.js       the conversation list and the people online
+//   search.js        finding people by name
+//   conversation.js  the open conversation: history, message states, marking read
+//   composer.js      the message box
 //   auth.js          the log-in and sign-up forms
-//   ui.js            the page's elements, shared DOM helpers
+//   ui.js            the page's elements, the render pass, shared DOM helpers
 //   state.js         everything the client remembers, in one object
 
 import { postJson } from './api.js';
 import { wireAuthForms } from './auth.js';
 import {
-  autosize, onVisibilityChange, openConversation, receiveMessage, sendMessage, updateCharCount,
+  messageRejected, onComposerKeydown, refreshComposer, sendFromComposer,
+} from './composer.js';
+import {
+  closeConversation, loadOlder, messageAction, openConversation, renderConversation, retryHistory, scrollToNewest,
 } from './conversation.js';
 import * as hub from './hub.js';
-import { onPeopleKeydown, personClicked, pollNow, renderPeople, stopPolling } from './people.js';
+import { totalUnread } from './messages.js';
+import {
+  discardMessage, onRejected, restoreOutbox, resendAll, retryMessage,
+} from './outbox.js';
+import { pollNow, stopPolling } from './people.js';
+import { clearSearch, onSearchInput, onSearchKeydown, renderSearch } from './search.js';
 import { forgetSession, onSessionEnded, restoreSession, storeSession } from './session.js';
-import { clearPeopleAndConversations, state } from './state.js';
-import { dom, hideBanner, showAuthView, showBanner, showChatView } from './ui.js';
+import { loadMoreConversations, onPeopleKeydown, personClicked, renderSidebar } from './sidebar.js';
+import { clearUserData, state } from './state.js';
+import { liveRead, messageArrived, requestSync, startSync } from './sync.js';
+import {
+  dom, hideBanner, invalidate, onRender, showAuthView, showBanner, showChatView,
+} from './ui.js';
 
 function signIn(tokens) {
   state.epoch++;
@@ -29,9 +47,19 @@ function signIn(tokens) {
 
 function enterChat() {
   showChatView(state.session.user);
-  renderPeople();
+  restoreOutbox();
+  startSync();
   hub.connect();
   pollNow();
+  invalidate();
+}
+
+/** Connected, reconnected, or the connection renewed: catch up, and send what waits. */
+function onConnected() {
+  pollNow();
+  requestSync();
+  resendAll();
+  invalidate(); // marks the open conversation read if that waited for the connection
 }
 
 /** Ends this window's session locally (the caller revokes the refresh token when it should). */
@@ -40,11 +68,13 @@ function endSession(message) {
   hub.disconnect();
   stopPolling();
   forgetSession();
-  clearPeopleAndConversations();
+  clearUserData();
+  closeConversation();
+  clearSearch();
+  dom.conversationList.replaceChildren();
   dom.peopleList.replaceChildren();
-  dom.messages.replaceChildren();
   dom.input.value = '';
-  updateCharCount();
+  refreshComposer();
   document.title = 'Chat';
   showAuthView();
   if (message) showBanner(message, { kind: 'info', scope: 'session' });
@@ -62,10 +92,26 @@ async function onLogout() {
   }
 }
 
+function updateTitle() {
+  if (!state.session) return;
+  const unread = totalUnread();
+  document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+}
+
 function wireEvents() {
   wireAuthForms(signIn);
   onSessionEnded(endSession);
-  hub.on('ReceiveMessage', receiveMessage);
+  onRender(renderSidebar);
+  onRender(renderSearch);
+  onRender(renderConversation);
+  onRender(updateTitle);
+
+  hub.on('ReceiveMessage', messageArrived);
+  hub.on('MessageSent', messageArrived);
+  hub.on('MessagesRead', liveRead);
+  hub.on('SyncNeeded', requestSync);
+  hub.onConnected(onConnected);
+  onRejected(messageRejected);
 
   dom.logout.addEventListener('click', onLogout);
   dom.reconnect.addEventListener('click', hub.reconnectNow);
@@ -74,34 +120,49 @@ function wireEvents() {
     if (event.key === 'Escape') hideBanner();
   });
 
-  dom.peopleList.addEventListener('click', (event) => {
+  dom.searchInput.addEventListener('input', onSearchInput);
+  dom.searchInput.addEventListener('keydown', onSearchKeydown);
+  dom.searchResults.addEventListener('click', (event) => {
     const id = personClicked(event);
-    if (id !== null) openConversation(id, { focusInput: true });
+    if (id === null) return;
+    clearSearch();
+    openConversation(id, { focusInput: true });
   });
-  dom.peopleList.addEventListener('keydown', onPeopleKeydown);
+  for (const list of [dom.conversationList, dom.peopleList]) {
+    list.addEventListener('click', (event) => {
+      const id = personClicked(event);
+      if (id !== null) openConversation(id, { focusInput: true });
+    });
+  }
+  for (const list of [dom.searchResults, dom.conversationList, dom.peopleList]) {
+    list.addEventListener('keydown', onPeopleKeydown);
+  }
+  dom.moreConversations.addEventListener('click', loadMoreConversations);
 
+  dom.loadOlder.addEventListener('click', loadOlder);
+  dom.historyRetry.addEventListener('click', retryHistory);
+  dom.messages.addEventListener('click', (event) => {
+    const clicked = messageAction(event);
+    if (clicked?.action === 'retry') retryMessage(clicked.clientMessageId);
+    else if (clicked?.action === 'discard') discardMessage(clicked.clientMessageId);
+  });
   dom.composer.addEventListener('submit', (event) => {
     event.preventDefault();
-    sendMessage();
+    if (sendFromComposer()) scrollToNewest();
   });
   dom.input.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      sendMessage();
-    }
+    if (onComposerKeydown(event)) scrollToNewest();
   });
-  dom.input.addEventListener('input', () => {
-    autosize();
-    updateCharCount();
-  });
+  dom.input.addEventListener('input', refreshComposer);
 
-  document.addEventListener('visibilitychange', onVisibilityChange);
+  // Back to this window: what the open conversation shows counts as read (the render marks it).
+  document.addEventListener('visibilitychange', invalidate);
   window.addEventListener('online', hub.reconnectIfDisconnected);
 }
 
 function main() {
   wireEvents();
-  updateCharCount();
+  refreshComposer();
   if (typeof window.signalR === 'undefined') {
     showAuthView();
     showBanner('The SignalR client (/lib/signalr/signalr.min.js) did not load: build the server with npm available, or reload.');

@@ -1,8 +1,7 @@
-// The SignalR connection to /hubs/chat: connecting, reconnecting, renewing before the access token expires, and
-// the server's "too many connections" refusal. The client is the global `signalR` from
-// /lib/signalr/signalr.min.js (a classic script that index.html loads first).
+// The SignalR connection to /hubs/chat: connecting, reconnecting, renewing before the access token expires, the
+// server's "too many connections" refusal, and the hub methods the page calls. The client is the global `signalR`
+// from /lib/signalr/signalr.min.js (a classic script that index.html loads first).
 
-import { pollNow } from './people.js';
 import { getAccessToken, refreshSession, SessionEndedError } from './session.js';
 import { state } from './state.js';
 import { hideBanner, setStatus, showBanner } from './ui.js';
@@ -16,10 +15,19 @@ const jitter = (ms) => Math.round(ms * (0.8 + Math.random() * 0.4));
 
 const hub = state.hub;
 const handlers = new Map(); // hub method -> handler, given to every connection this module opens
+const hooks = { connected: () => {} };
 
 /** Handles a hub method the server calls (registered before connect()). */
 export function on(method, handler) {
   handlers.set(method, handler);
+}
+
+/**
+ * Runs `handler` whenever a connection is up: the first one, after every reconnect, and after a renewal swapped
+ * connections (what the server sent meanwhile may have reached neither: the handler syncs).
+ */
+export function onConnected(handler) {
+  hooks.connected = handler;
 }
 
 /** Opens the signed-in user's connection (and retries with backoff when that fails). */
@@ -56,13 +64,26 @@ export function isConnected() {
   return hub.connection !== null && hub.connection.state === signalR.HubConnectionState.Connected;
 }
 
-/** Sends `text` to `peerId`; resolves to the server's receipt ({id, sentAt}). Call only when isConnected(). */
-export function sendRaw(peerId, text) {
-  // receiverId:text: the server splits at the first ':', so the text may hold more colons.
-  return hub.connection.invoke('SendRaw', `${peerId}:${text}`);
+/**
+ * Stores a message ({receiverId, text, clientMessageId}); resolves to the server's receipt
+ * ({id, receiverId, sentAt, clientMessageId}). Call only when isConnected().
+ */
+export function send(message) {
+  return hub.connection.invoke('Send', message);
 }
 
-/** A hub error's own text, without SignalR's "An unexpected error occurred invoking 'SendRaw'..." prefix. */
+/** Moves my read marker in the conversation with `peerId` to `upToId`; resolves to {peerId, upToId, unreadCount}. */
+export function markRead(peerId, upToId) {
+  if (!isConnected()) return Promise.reject(new Error('Not connected to the server right now.'));
+  return hub.connection.invoke('MarkRead', peerId, upToId);
+}
+
+/** Whether the server refused the call (a HubException), as opposed to the connection failing under it. */
+export function isHubRejection(error) {
+  return /HubException: /.test(error && error.message ? error.message : String(error || ''));
+}
+
+/** A hub error's own text, without SignalR's "An unexpected error occurred invoking 'Send'..." prefix. */
 export function hubErrorText(error) {
   const raw = error && error.message ? error.message : String(error || 'The connection was lost.');
   const match = /HubException: ([\s\S]*)$/.exec(raw);
@@ -101,7 +122,7 @@ function connected() {
   setStatus('connected');
   hideBanner('connection');
   scheduleRenewal();
-  pollNow();
+  hooks.connected();
 }
 
 /**
@@ -152,8 +173,8 @@ function scheduleRestart() {
 
 /**
  * The server closes a connection when the access token it was opened with expires. Shortly before that, open the
- * next connection (with a fresh token) and only then close the old one, so that no message arrives while this
- * window has no connection: the server keeps no messages. Messages that reach both are shown once (by id).
+ * next connection (with a fresh token) and only then close the old one, so that the status never flickers and live
+ * delivery goes on. Messages that reach both are shown once (by id); the sync after the swap fills any gap.
  */
 function scheduleRenewal() {
   window.clearTimeout(hub.renewTimer);
@@ -187,4 +208,5 @@ async function renewConnection() {
   setStatus('connected');
   scheduleRenewal();
   old.stop().catch(() => {});
+  hooks.connected();
 }

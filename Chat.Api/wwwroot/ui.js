@@ -1,5 +1,5 @@
 // The page's elements and the DOM helpers that several modules share: banner, connection status, announcements,
-// avatars, and which view shows.
+// avatars, which view shows, and the render pass that brings the page up to date with state.js.
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,20 +23,73 @@ export const dom = {
   loginForm: $('panel-login'),
   signupForm: $('panel-signup'),
   chatView: $('chat-view'),
+  searchInput: $('search-input'),
+  searchStatus: $('search-status'),
+  searchResults: $('search-results'),
+  conversationList: $('conversation-list'),
+  conversationsEmpty: $('conversations-empty'),
+  moreConversations: $('more-conversations'),
   peopleList: $('people-list'),
   peopleEmpty: $('people-empty'),
+  peopleAllListed: $('people-all-listed'),
   onlineCount: $('online-count'),
   conversationEmpty: $('conversation-empty'),
   conversationOpen: $('conversation-open'),
   peerAvatar: $('peer-avatar'),
   conversationTitle: $('conversation-title'),
   peerPresence: $('peer-presence'),
+  messageScroller: $('message-scroller'),
+  loadOlder: $('load-older'),
+  historyStatus: $('history-status'),
+  historyRetry: $('history-retry'),
   messages: $('messages'),
   composer: $('composer'),
   input: $('message-input'),
   send: $('send'),
   charCount: $('char-count'),
 };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rendering: modules change state.js and call invalidate(); the renderers (registered by app.js) then run once,
+// in a microtask, however many changes came together. Not requestAnimationFrame: it stops in a hidden tab, and the
+// title's unread count must stay current there.
+// ---------------------------------------------------------------------------------------------------------------
+
+const renderers = [];
+let renderQueued = false;
+
+export function onRender(renderer) {
+  renderers.push(renderer);
+}
+
+/** Something in state.js changed: re-render the page (once, soon). */
+export function invalidate() {
+  if (renderQueued) return;
+  renderQueued = true;
+  queueMicrotask(() => {
+    renderQueued = false;
+    for (const render of renderers) render();
+  });
+}
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** Fills a <time> element with `iso` (a timestamp): the time of day, or the date when it is not today. */
+export function renderTime(time, iso, { dateIfOlder = false } = {}) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) {
+    time.removeAttribute('datetime');
+    time.textContent = '';
+    time.title = '';
+    return;
+  }
+  const today = new Date().toDateString() === at.toDateString();
+  time.dateTime = at.toISOString();
+  time.textContent = dateIfOlder && !today ? dateFormat.format(at) : timeFormat.format(at);
+  time.title = fullTimeFormat.format(at);
+}
 
 /** Shows a message in the banner; `scope` lets a later success clear only its own kind of error. */
 export function showBanner(text, { kind = 'error', scope = '' } = {}) {

@@ -1,10 +1,12 @@
-// End-to-end: two people chat through the page (Chat.Api/wwwroot) in Debian's Chromium, driven by playwright-core.
+// End-to-end: people chat through the page (Chat.Api/wwwroot) in Debian's Chromium, driven by playwright-core:
+// alice and bob live, then alice and carol, who is offline when alice writes to her (stored messages, unread badges,
+// read ticks, history with "Load older", messages sent from another device).
 //
 //   CHAT_URL=http://127.0.0.1:5080 node --test Chat.Tests/Browser/
 //
 // scripts/browser-test.sh publishes and starts the app, then runs this. Environment:
 //   CHAT_URL          the running Chat (required)
-//   CHAT_SCREENSHOTS  where alice.png and bob.png go (default: artifacts/browser in the repository)
+//   CHAT_SCREENSHOTS  where the screenshots go (default: artifacts/browser in the repository)
 //   CHROMIUM_PATH     the browser (default: /usr/bin/chromium, Debian's package `chromium`)
 // Every wait has a deadline (WAIT_MS); nothing sleeps for a fixed time.
 
@@ -27,6 +29,7 @@ const RUN = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}
 const PASSWORD = 'correct horse battery staple';
 const alice = { username: `alice_${RUN}`, email: `alice_${RUN}@example.com`, page: null, context: null };
 const bob = { username: `bob_${RUN}`, email: `bob_${RUN}@example.com`, page: null, context: null };
+const carol = { username: `carol_${RUN}`, email: `carol_${RUN}@example.com`, page: null, context: null };
 
 let browser = null;
 let failed = false;
@@ -50,6 +53,8 @@ function step(name, fn) {
 
 const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
 const userItem = (page, username) => page.locator(`[data-testid="user-item"][data-username="${username}"]`);
+const conversationItem = (page, username) =>
+  byTestId(page, 'conversation-list').locator(`[data-testid="user-item"][data-username="${username}"]`);
 
 /** Waits until `predicate(arg)`, run in the page, is true; fails with `what` after WAIT_MS. */
 async function waitUntil(page, what, predicate, arg) {
@@ -57,6 +62,19 @@ async function waitUntil(page, what, predicate, arg) {
     await page.waitForFunction(predicate, arg, { timeout: WAIT_MS, polling: 100 });
   } catch (error) {
     throw new Error(`timed out after ${WAIT_MS / 1000} s waiting until ${what}`, { cause: error });
+  }
+}
+
+/** What `promise` resolves to; fails with `what` after WAIT_MS. */
+async function withDeadline(promise, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS / 1000} s waiting for ${what}`)), WAIT_MS);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -112,7 +130,93 @@ async function messages(page) {
     text: li.querySelector('[data-testid="message-text"]').textContent,
     elementsInBubble: li.querySelector('[data-testid="message-text"]').children.length,
     time: li.querySelector('time')?.textContent || '',
+    status: li.querySelector('[data-testid="message-status"]')?.dataset.status || '',
   })));
+}
+
+/** Waits until the open conversation shows exactly `expected` ([direction, text, status?] each, oldest first). */
+async function waitConversation(page, what, expected) {
+  await waitUntil(page, what, (rows) => {
+    const items = [...document.querySelectorAll('[data-testid="message"]')];
+    return items.length === rows.length && items.every((li, i) => {
+      const [direction, text, status] = rows[i];
+      return li.dataset.direction === direction
+        && li.querySelector('[data-testid="message-text"]').textContent === text
+        && (status === undefined || li.querySelector('[data-testid="message-status"]')?.dataset.status === status);
+    });
+  }, expected);
+}
+
+/** The usernames in the conversation list, top to bottom. */
+async function conversationOrder(page) {
+  return byTestId(page, 'conversation-list').locator('[data-testid="user-item"]')
+    .evaluateAll((items) => items.map((li) => li.dataset.username));
+}
+
+async function logIn(user) {
+  await byTestId(user.page, 'login-username').fill(user.username);
+  await byTestId(user.page, 'login-password').fill(PASSWORD);
+  await byTestId(user.page, 'login-password').press('Enter');
+  await expectSignedIn(user);
+}
+
+async function openConversationWith(viewer, other) {
+  await conversationItem(viewer.page, other.username).locator('button').click();
+  await waitUntil(viewer.page, `${viewer.username}'s conversation with ${other.username} is open`,
+    (name) => document.querySelector('[data-testid="conversation-title"]')?.textContent === name, other.username);
+}
+
+/**
+ * Puts the test between a page and the hub: records the page's Send invocations, can drop the server's receipts
+ * for them (the message is stored, the page never hears so) or its ReceiveMessage calls (live delivery missed),
+ * call the page as the server would (SyncNeeded), cut the connection, and refuse reconnecting.
+ */
+const hubTap = {
+  sends: [], // the argument of every Send the page invoked
+  dropReceipts: false,
+  dropLive: null, // (message) => void: set, ReceiveMessage calls go there instead of to the page
+  refuse: false, // negotiate fails: the page cannot reconnect
+  sockets: [], // [page side, server side] of every hub WebSocket
+  /** Calls `target` on the page as the server would, on its newest connection. */
+  invoke(target, ...args) {
+    const [page] = this.sockets[this.sockets.length - 1];
+    page.send(`${JSON.stringify({ type: 1, target, arguments: args })}\x1e`);
+  },
+  cut() {
+    for (const [page, server] of this.sockets.splice(0)) {
+      page.close().catch(() => {});
+      server.close().catch(() => {});
+    }
+  },
+};
+const hubRecords = (frame) => String(frame).split('\x1e').filter(Boolean).map((record) => JSON.parse(record));
+
+async function tapHub(page) {
+  await page.route('**/hubs/chat/negotiate**', (route) => (hubTap.refuse ? route.abort() : route.continue()));
+  await page.routeWebSocket(/\/hubs\/chat/, (ws) => {
+    const server = ws.connectToServer();
+    hubTap.sockets.push([ws, server]);
+    ws.onMessage((frame) => {
+      for (const m of hubRecords(frame)) if (m.type === 1 && m.target === 'Send') hubTap.sends.push(m.arguments[0]);
+      server.send(frame);
+    });
+    server.onMessage((frame) => {
+      if (!hubTap.dropReceipts && !hubTap.dropLive) {
+        ws.send(frame);
+        return;
+      }
+      const kept = hubRecords(frame).filter((m) => {
+        // A completion (type 3) whose result carries a clientMessageId is a Send's receipt.
+        if (hubTap.dropReceipts && m.type === 3 && m.result && 'clientMessageId' in m.result) return false;
+        if (hubTap.dropLive && m.type === 1 && m.target === 'ReceiveMessage') {
+          hubTap.dropLive(m.arguments[0]);
+          return false;
+        }
+        return true;
+      });
+      if (kept.length) ws.send(kept.map((m) => `${JSON.stringify(m)}\x1e`).join(''));
+    });
+  });
 }
 
 async function screenshot(user, name) {
@@ -126,6 +230,10 @@ async function screenshot(user, name) {
 // Colons (the server splits "receiverId:text" at the first one), markup that must stay text, and non-ASCII.
 const FIRST = 'Hi Bob: lunch at 12:30? <b>bring</b> the <img src=x onerror=alert(1)> plan ✓';
 const REPLY = 'Yes: 12:30 works.\nSee you there!';
+const TO_CAROL = 'Carol, are you free on Friday? Lunch at 12:30 🙂';
+const RESENT = 'This one is sent twice, and arrives once';
+const MISSED = 'Live delivery lost this one: sync brings it';
+const FROM_ELSEWHERE = 50; // messages alice sends from "another device": with TO_CAROL, more than one history page (50)
 
 before(async () => {
   if (!CHAT_URL) return;
@@ -152,7 +260,7 @@ before(async () => {
 after(async () => {
   if (failed) {
     // Whatever the windows showed when it went wrong.
-    for (const user of [alice, bob]) {
+    for (const user of [alice, bob, carol]) {
       if (user.page && !user.page.isClosed()) {
         await screenshot(user, `${user.username.split('_')[0]}-failed.png`).catch(() => {});
       }
@@ -215,8 +323,10 @@ if (!CHAT_URL) {
     await input.fill(FIRST);
     assert.equal(await byTestId(page, 'char-count').textContent(), `${FIRST.length} / 4096`);
     await input.press('Enter');
-    await waitUntil(page, 'alice\'s message is shown as sent', () =>
-      document.querySelectorAll('[data-testid="message"][data-direction="out"]').length === 1);
+    await waitUntil(page, 'alice\'s message is shown as sent (acknowledged by the server)', () => {
+      const out = document.querySelectorAll('[data-testid="message"][data-direction="out"]');
+      return out.length === 1 && ['sent', 'read'].includes(out[0].dataset.status);
+    });
     const [sent] = await messages(page);
     assert.equal(sent.text, FIRST);
     assert.equal(sent.elementsInBubble, 0, 'user text is shown as text, never as markup');
@@ -245,8 +355,10 @@ if (!CHAT_URL) {
     await input.pressSequentially(secondLine);
     assert.equal(await input.inputValue(), REPLY);
     await byTestId(bob.page, 'send').click();
-    await waitUntil(bob.page, 'bob\'s reply is shown as sent', () =>
-      document.querySelectorAll('[data-testid="message"][data-direction="out"]').length === 1);
+    await waitUntil(bob.page, 'bob\'s reply is shown as sent (acknowledged by the server)', () => {
+      const out = document.querySelectorAll('[data-testid="message"][data-direction="out"]');
+      return out.length === 1 && ['sent', 'read'].includes(out[0].dataset.status);
+    });
 
     await waitUntil(alice.page, 'alice sees bob\'s reply', (text) => {
       const items = [...document.querySelectorAll('[data-testid="message"][data-direction="in"]')];
@@ -289,7 +401,230 @@ if (!CHAT_URL) {
     assert.equal(await byTestId(alice.page, 'connection-status').getAttribute('data-state'), 'connected');
   });
 
-  step('no uncaught errors in either page', () => {
+  step('carol signs up and logs out: she is offline and has never talked to alice', async () => {
+    await openWindow(carol);
+    await signUp(carol);
+    await expectSignedIn(carol);
+    await byTestId(carol.page, 'logout').click();
+    await waitVisible(byTestId(carol.page, 'login-form'), 'carol\'s login form after logging out');
+    await carol.context.close();
+    carol.page = null;
+  });
+
+  step('alice finds carol by name and writes to her while she is offline', async () => {
+    const page = alice.page;
+    await byTestId(page, 'search-input').fill(carol.username.slice(0, -2));
+    const result = page.locator(`[data-testid="search-result"][data-username="${carol.username}"]`);
+    await waitVisible(result, 'carol in alice\'s search results');
+    await waitUntil(page, 'carol is shown offline in the results', (name) =>
+      document.querySelector(`[data-testid="search-result"][data-username="${name}"]`)?.dataset.online === 'false',
+    carol.username);
+    await result.locator('button').click();
+    await waitUntil(page, 'the conversation with carol is open',
+      (name) => document.querySelector('[data-testid="conversation-title"]')?.textContent === name, carol.username);
+    assert.equal(await byTestId(page, 'search-input').inputValue(), '', 'picking a result empties the search');
+    assert.match(await byTestId(page, 'peer-presence').textContent(), /offline/i);
+    await waitUntil(page, 'the empty history is loaded', () =>
+      /no messages yet/i.test(document.querySelector('[data-testid="history-status"]')?.textContent || ''));
+    assert.equal((await messages(page)).length, 0, 'nothing from the conversation with bob shows here');
+
+    await byTestId(page, 'message-input').fill(TO_CAROL);
+    await byTestId(page, 'message-input').press('Enter');
+    await waitConversation(page, 'alice\'s message to carol is acknowledged', [['out', TO_CAROL, 'sent']]);
+    assert.deepEqual(await conversationOrder(page), [carol.username, bob.username], 'the newest conversation first');
+    assert.match(await conversationItem(page, carol.username).locator('[data-testid="last-message"]').textContent(),
+      /Carol, are you free on Friday\?/);
+  });
+
+  step('carol logs in later: the message waits for her, with an unread badge on alice', async () => {
+    await openWindow(carol);
+    await logIn(carol);
+    const item = conversationItem(carol.page, alice.username);
+    const badge = item.locator('[data-testid="unread-badge"]');
+    await waitVisible(badge, 'the unread badge on carol\'s conversation with alice');
+    assert.match(await badge.textContent(), /^1\b/);
+    assert.equal(await item.locator('[data-testid="last-message"]').textContent(), TO_CAROL);
+    assert.equal(await carol.page.title(), '(1) Chat');
+  });
+
+  step('carol opens the conversation, and alice\'s page shows her message as read', async () => {
+    await openConversationWith(carol, alice);
+    await waitConversation(carol.page, 'carol sees alice\'s message', [['in', TO_CAROL]]);
+    assert.equal(await conversationItem(carol.page, alice.username).locator('[data-testid="unread-badge"]').isVisible(),
+      false, 'opening the conversation clears the badge');
+    await waitConversation(alice.page, 'alice sees her message to carol as read', [['out', TO_CAROL, 'read']]);
+    await waitUntil(carol.page, 'carol\'s title has no unread count', () => document.title === 'Chat');
+  });
+
+  step('messages alice sends from another device show in her page (MessageSent) and reach carol live', async () => {
+    const texts = Array.from({ length: FROM_ELSEWHERE }, (_, i) => `From my phone #${i + 1}`);
+    const carolId = await alice.page.evaluate(
+      (name) => document.querySelector(`[data-testid="user-item"][data-username="${name}"]`).dataset.userId, carol.username);
+    // A second hub connection of alice's, opened with her token: another device, as far as the server can tell.
+    await alice.page.evaluate(async ({ receiverId, texts }) => {
+      const { accessToken } = JSON.parse(sessionStorage.getItem('chat.session'));
+      const connection = new signalR.HubConnectionBuilder()
+        .withUrl('/hubs/chat', { accessTokenFactory: () => accessToken })
+        .configureLogging(signalR.LogLevel.Error)
+        .build();
+      await connection.start();
+      try {
+        for (const [index, text] of texts.entries()) {
+          // The server takes 20 messages at once, then 10 a second: past the burst, keep under that pace.
+          if (index >= 18) await new Promise((resolve) => setTimeout(resolve, 110));
+          await connection.invoke('Send', { receiverId, text, clientMessageId: crypto.randomUUID() });
+        }
+      } finally {
+        await connection.stop();
+      }
+    }, { receiverId: carolId, texts });
+
+    const expected = [['out', TO_CAROL, 'read'], ...texts.map((text) => ['out', text])];
+    await waitConversation(alice.page, 'alice\'s page shows what her other device sent, in order', expected);
+    await waitConversation(carol.page, 'carol gets them live, in order',
+      [['in', TO_CAROL], ...texts.map((text) => ['in', text])]);
+    // Carol has the conversation open: she reads them as they come, and alice sees that.
+    await waitConversation(alice.page, 'alice sees all of them read by carol',
+      [['out', TO_CAROL, 'read'], ...texts.map((text) => ['out', text, 'read'])]);
+  });
+
+  step('carol reloads: the history comes from the server, the newest 50 first, "Load older" brings the rest', async () => {
+    const page = carol.page;
+    await page.reload({ waitUntil: 'domcontentloaded', timeout: WAIT_MS });
+    await expectSignedIn(carol);
+    await waitVisible(conversationItem(page, alice.username), 'carol\'s conversation with alice after the reload');
+    assert.equal(await conversationItem(page, alice.username).locator('[data-testid="unread-badge"]').isVisible(), false,
+      'everything was read before the reload');
+    await openConversationWith(carol, alice);
+    const texts = Array.from({ length: FROM_ELSEWHERE }, (_, i) => `From my phone #${i + 1}`);
+    await waitConversation(page, 'the newest 50 messages', texts.map((text) => ['in', text]));
+    const loadOlder = byTestId(page, 'load-older');
+    await waitVisible(loadOlder, 'the "Load older messages" button');
+    await loadOlder.click();
+    await waitConversation(page, 'the whole conversation after "Load older"',
+      [['in', TO_CAROL], ...texts.map((text) => ['in', text])]);
+    assert.equal(await loadOlder.isVisible(), false, 'nothing older is left to load');
+    assert.match(await byTestId(page, 'history-status').textContent(), /beginning of the conversation/i);
+  });
+
+  step('alice reloads: her conversations (newest first) and their history come from the server', async () => {
+    const page = alice.page;
+    await tapHub(page); // for the next step: the reload opens a new hub connection, through the tap
+    await page.reload({ waitUntil: 'domcontentloaded', timeout: WAIT_MS });
+    await expectSignedIn(alice);
+    await waitUntil(page, 'alice\'s conversation list is loaded', (names) => {
+      const items = [...document.querySelectorAll('[data-testid="conversation-list"] [data-testid="user-item"]')];
+      return items.map((li) => li.dataset.username).join() === names.join();
+    }, [carol.username, bob.username]);
+    await openConversationWith(alice, bob);
+    // Bob read alice's message (he opened the conversation) before he answered.
+    await waitConversation(page, 'the conversation with bob, with alice\'s message read', [['out', FIRST, 'read'], ['in', REPLY]]);
+    await screenshot(alice, 'alice-history.png');
+    await screenshot(carol, 'carol.png');
+  });
+
+  step('a message that live delivery missed comes with the sync that SyncNeeded starts, with its unread badge', async () => {
+    const page = alice.page;
+    // Alice has the conversation with bob open: carol's message counts as unread.
+    const dropped = new Promise((resolve) => {
+      hubTap.dropLive = resolve;
+    });
+    await openConversationWith(carol, alice);
+    await byTestId(carol.page, 'message-input').fill(MISSED);
+    await byTestId(carol.page, 'message-input').press('Enter');
+    const missed = await withDeadline(dropped, 'the server\'s ReceiveMessage call to alice');
+    hubTap.dropLive = null;
+    assert.equal(missed.text, MISSED);
+    assert.notEqual(await conversationItem(page, carol.username).locator('[data-testid="last-message"]').textContent(),
+      MISSED, 'alice\'s page did not get it live');
+
+    hubTap.invoke('SyncNeeded');
+    const badge = conversationItem(page, carol.username).locator('[data-testid="unread-badge"]');
+    await waitVisible(badge, 'the unread badge on alice\'s conversation with carol');
+    assert.match(await badge.textContent(), /^1\b/);
+    assert.equal(await conversationItem(page, carol.username).locator('[data-testid="last-message"]').textContent(), MISSED);
+    assert.deepEqual(await conversationOrder(page), [carol.username, bob.username]);
+    assert.equal(await page.title(), '(1) Chat');
+  });
+
+  step('a message whose receipt was lost is sent again after the reconnect, with the same clientMessageId, and arrives once', async () => {
+    const page = alice.page;
+    const lastStatus = () => page.evaluate(() => document.querySelector('[data-testid="message"]:last-child').dataset.status);
+    await openConversationWith(alice, carol);
+    await waitUntil(page, 'the history with carol is loaded, the message that sync brought last', (text) => {
+      const items = document.querySelectorAll('[data-testid="message"]');
+      return items.length === 50 && items[49].querySelector('[data-testid="message-text"]').textContent === text;
+    }, MISSED);
+    assert.equal(await conversationItem(page, carol.username).locator('[data-testid="unread-badge"]').isVisible(), false,
+      'opening the conversation clears the badge');
+    await waitConversation(carol.page, 'carol sees her message read by alice', [
+      ['in', TO_CAROL], ...Array.from({ length: FROM_ELSEWHERE }, (_, i) => ['in', `From my phone #${i + 1}`]),
+      ['out', MISSED, 'read']]);
+
+    hubTap.dropReceipts = true;
+    await byTestId(page, 'message-input').fill(RESENT);
+    await byTestId(page, 'message-input').press('Enter');
+    await waitUntil(carol.page, 'carol gets the message (so the server stored it)', (text) =>
+      [...document.querySelectorAll('[data-testid="message-text"]')].some((el) => el.textContent === text), RESENT);
+    assert.equal(await lastStatus(), 'pending', 'no receipt: still pending');
+
+    hubTap.refuse = true;
+    hubTap.dropReceipts = false;
+    hubTap.cut();
+    await waitUntil(page, 'alice\'s status says the connection is lost', () =>
+      document.querySelector('[data-testid="connection-status"]').dataset.state !== 'connected');
+    assert.equal(await lastStatus(), 'pending', 'still pending while disconnected');
+
+    hubTap.refuse = false;
+    await waitConnected(alice);
+    await waitUntil(page, 'the message is acknowledged after the reconnect', () =>
+      ['sent', 'read'].includes(document.querySelector('[data-testid="message"]:last-child')?.dataset.status));
+    const sends = hubTap.sends.filter((m) => m.text === RESENT);
+    assert.equal(sends.length, 2, 'sent once, and once more after the reconnect');
+    assert.match(sends[0].clientMessageId, /^[0-9a-f-]{36}$/);
+    assert.equal(sends[1].clientMessageId, sends[0].clientMessageId, 'the same clientMessageId both times');
+
+    // Carol has the conversation open: she reads it, and alice sees that.
+    await waitUntil(page, 'alice sees it read', () =>
+      document.querySelector('[data-testid="message"]:last-child')?.dataset.status === 'read');
+    for (const user of [alice, carol]) {
+      const texts = (await messages(user.page)).map((m) => m.text);
+      assert.equal(texts.filter((text) => text === RESENT).length, 1, `${user.username} shows it once`);
+      assert.equal(texts[texts.length - 1], RESENT);
+    }
+  });
+
+  step('messages the server refuses (over the rate limit) are marked "Not sent", with the reason shown', async () => {
+    const page = alice.page;
+    await openConversationWith(alice, bob);
+    // 30 messages at once: more than the server's burst of 20.
+    await page.evaluate(() => {
+      const input = document.querySelector('[data-testid="message-input"]');
+      for (let i = 1; i <= 30; i++) {
+        input.value = `Quick one #${i}`;
+        input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      }
+    });
+    await waitUntil(page, 'every quick message is answered (acknowledged or refused)', () => {
+      const quick = [...document.querySelectorAll('[data-testid="message"]')]
+        .filter((li) => li.querySelector('[data-testid="message-text"]').textContent.startsWith('Quick one #'));
+      return quick.length === 30 && quick.every((li) => ['sent', 'read', 'failed'].includes(li.dataset.status));
+    });
+    const quick = (await messages(page)).filter((m) => m.text.startsWith('Quick one #'));
+    const failed = quick.filter((m) => m.status === 'failed');
+    assert.ok(failed.length > 0 && failed.length < 30, `some were refused (${failed.length} of 30)`);
+    await waitVisible(byTestId(page, 'error-banner'), 'the error banner');
+    assert.match(await byTestId(page, 'error-banner').textContent(), /Not sent: .*rate limit/i);
+
+    // Delete takes a refused message away; the others stay, marked.
+    const refused = page.locator('[data-testid="message"][data-status="failed"]');
+    await refused.first().locator('[data-testid="message-discard"]').click();
+    await waitUntil(page, 'one refused message fewer', (count) =>
+      document.querySelectorAll('[data-testid="message"][data-status="failed"]').length === count, failed.length - 1);
+    await byTestId(page, 'error-banner-dismiss').click();
+  });
+
+  step('no uncaught errors in any page', () => {
     assert.deepEqual(pageErrors, []);
   });
 }
