@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Chat.Domain.Messaging;
-using Chat.Domain.Presence;
+using Chat.Api.Presence;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
@@ -12,7 +12,7 @@ namespace Chat.Api.Messaging;
 public sealed class ChatHub(
     Messenger messenger,
     ReadMarkers markers,
-    IUserPresence presence,
+    ContactPresence presence,
     IOptions<ChatHubOptions> options) : Hub<IChatClient>
 {
     public const string Path = "/hubs/chat";
@@ -61,6 +61,12 @@ public sealed class ChatHub(
             : OutgoingMessage.TryCreate(request.ReceiverId, request.Text, request.ClientMessageId, out var message, out var error)
                 ? messenger.SendAsync(Context, message)
                 : throw new HubException(error);
+
+    /// <summary>Tells the peer the caller is typing; call it freely (at most one event per 2 s reaches the peer).</summary>
+    public Task Typing(string? peerId) =>
+        string.IsNullOrEmpty(peerId)
+            ? throw new HubException("Typing takes the peer's id.")
+            : messenger.TypingAsync(UserId, peerId, Context.ConnectionAborted);
 
     /// <summary>Moves the caller's read marker in their conversation with <paramref name="peerId"/> forward.</summary>
     public Task<ReadMarker> MarkRead(string? peerId, string? upToId) =>

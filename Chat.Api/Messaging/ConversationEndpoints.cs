@@ -6,6 +6,7 @@ using Chat.Api.Platform.Persistence;
 using Chat.Api.Platform.RateLimiting;
 using Chat.Api.Users;
 using Chat.Domain.Messaging;
+using Chat.Domain.Presence;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -45,7 +46,7 @@ public static class ConversationEndpoints
     }
 
     static async Task<Results<Ok<List<ConversationView>>, ValidationProblem>> ListConversations(
-        string? limit, string? before, ClaimsPrincipal principal, ChatDbContext db, CancellationToken cancellationToken)
+        string? limit, string? before, ClaimsPrincipal principal, ChatDbContext db, IUserPresence presence, CancellationToken cancellationToken)
     {
         if (!TryParseLimit(limit, max: 100, fallback: 50, out var count))
         {
@@ -73,8 +74,9 @@ public static class ConversationEndpoints
 
         var peerIds = rows.Select(c => c.PeerId).ToList();
         var lastIds = rows.Select(c => c.LastMessageId).ToList();
+        var online = await presence.WhichOnlineAsync(peerIds, cancellationToken);
         var peers = await db.Users.AsNoTracking().Where(u => EF.Constant(peerIds).Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, UserSummary.From, cancellationToken);
+            .ToDictionaryAsync(u => u.Id, u => PeerView.From(u, online.Contains(u.Id)), cancellationToken);
         var lasts = await db.Messages.AsNoTracking().Where(m => EF.Constant(lastIds).Contains(m.Id))
             .ToDictionaryAsync(m => m.Id, m => m.ToChatMessage(), cancellationToken);
         var peerMarkers = await db.Conversations.AsNoTracking()

@@ -16,7 +16,22 @@ public interface IChatClient
 
     /// <summary>Live delivery to this connection may have missed messages: sync.</summary>
     Task SyncNeeded();
+
+    /// <summary>A contact came online.</summary>
+    Task UserOnline(UserOnline online);
+
+    /// <summary>A contact's last connection ended (and they did not come back within the grace period).</summary>
+    Task UserOffline(UserOffline offline);
+
+    /// <summary>A contact is typing to this user.</summary>
+    Task UserTyping(UserTyping typing);
 }
+
+public sealed record UserOnline(string UserId);
+
+public sealed record UserOffline(string UserId, DateTimeOffset LastSeenAt);
+
+public sealed record UserTyping(string UserId);
 
 /// <summary><c>ReaderId</c> marked their conversation with <c>PeerId</c> read up to and including <c>UpToId</c>.</summary>
 public sealed record MessagesRead(string ReaderId, string PeerId, string UpToId, DateTimeOffset ReadAt);

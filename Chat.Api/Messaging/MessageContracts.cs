@@ -4,7 +4,7 @@ using Chat.Domain.Messaging;
 namespace Chat.Api.Messaging;
 
 /// <summary>A conversation as its user sees it; <c>ReadUpTo</c> and <c>PeerReadUpTo</c> are message ids, or null.</summary>
-public sealed record ConversationView(UserSummary Peer, ChatMessage LastMessage, int UnreadCount, string? ReadUpTo, string? PeerReadUpTo);
+public sealed record ConversationView(PeerView Peer, ChatMessage LastMessage, int UnreadCount, string? ReadUpTo, string? PeerReadUpTo);
 
 /// <summary>A page of history; <c>HasMore</c>: more messages lie beyond it in the direction it went.</summary>
 public sealed record MessagePage(IReadOnlyList<ChatMessage> Messages, bool HasMore);
@@ -19,7 +19,7 @@ internal static class MessageExamples
         "019ab5d2c4e07a3b9f1e2d3c4b5a6979", UserExamples.Summary.Id, "019ab5d2c4e07a3b9f1e2d3c4b5a6980", "See you at 10:30?",
         new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero), "5f0c7e2a-4b1d-4e8a-9c3f-2d6b8a1e7c40");
 
-    public static readonly ConversationView[] Conversations = [new(UserExamples.Summary, Message, 1, null, Message.Id)];
+    public static readonly ConversationView[] Conversations = [new(UserExamples.Peer, Message, 1, null, Message.Id)];
 
     public static readonly MessagePage Page = new([Message], HasMore: false);
 

@@ -9,8 +9,8 @@ namespace Chat.Api.Messaging;
 /// <summary>
 /// Every hub invocation spends one token of its user's bucket, rejected ones included, before the method runs:
 /// <c>SendRaw</c> and <c>Send</c> from the message bucket, every other method from a bucket of its own with the same
-/// settings, so that reading receipts cannot starve sending nor flood for free. Over the limit the call fails and the
-/// connection stays open.
+/// settings, so that reading receipts cannot starve sending nor flood for free; <c>Typing</c> is throttled instead.
+/// Over the limit the call fails and the connection stays open.
 /// </summary>
 internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
 {
@@ -29,6 +29,11 @@ internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
     public async ValueTask<object?> InvokeMethodAsync(
         HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
+        if (invocationContext.HubMethodName == nameof(ChatHub.Typing))
+        {
+            return await next(invocationContext); // never refused for its rate: its throttle drops the excess instead
+        }
+
         var context = invocationContext.Context;
         var limiter = invocationContext.HubMethodName is nameof(ChatHub.SendRaw) or nameof(ChatHub.Send) ? messages : otherCalls;
         using var lease = await limiter.AcquireAsync(context.UserIdentifier!, cancellationToken: context.ConnectionAborted);

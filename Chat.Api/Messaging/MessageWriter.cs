@@ -13,10 +13,14 @@ public abstract record StoreOutcome
 {
     /// <param name="Message">The stored message: this send's, or the first one's with the same clientMessageId.</param>
     /// <param name="Repeated">True when the send repeated an earlier one and stored nothing.</param>
-    public sealed record Stored(ChatMessage Message, bool Repeated) : StoreOutcome;
+    /// <param name="FirstOfConversation">True when this message started the conversation: the two became contacts.</param>
+    public sealed record Stored(ChatMessage Message, bool Repeated, bool FirstOfConversation = false) : StoreOutcome;
 
     /// <summary>The clientMessageId names another message of the sender (another receiver or text).</summary>
     public sealed record ClientMessageIdTaken : StoreOutcome;
+
+    /// <summary>One of the two blocks the other: <c>Blocker</c> accepts nothing from <c>Blockee</c> (usernames).</summary>
+    public sealed record Blocked(string Blocker, string Blockee) : StoreOutcome;
 
     /// <summary>Nothing was stored: the database did not answer in time, or the writer is stopping.</summary>
     public sealed record NotStored : StoreOutcome;
@@ -158,6 +162,13 @@ public sealed partial class MessageWriter(
         var userIds = batch.SelectMany(p => new[] { p.SenderId, p.Message.ReceiverId }).ToHashSet(StringComparer.Ordinal);
         var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
+        // Read under the users' locks: a block committed before this transaction got them refuses the send.
+        var blocks = (await db.Blocks.AsNoTracking()
+                .Where(b => EF.Constant(userIds).Contains(b.BlockerId) && EF.Constant(userIds).Contains(b.BlockedId))
+                .Select(b => new { b.BlockerId, b.BlockedId })
+                .ToListAsync(cancellationToken))
+            .Select(b => (b.BlockerId, b.BlockedId))
+            .ToHashSet();
         var conversations = (await db.Conversations
                 .Where(c => EF.Constant(userIds).Contains(c.UserId) && EF.Constant(userIds).Contains(c.PeerId))
                 .ToListAsync(cancellationToken))
@@ -168,10 +179,10 @@ public sealed partial class MessageWriter(
         {
             var (senderId, outgoing, _) = batch[i];
             var key = outgoing.ClientMessageId;
-            if (key is not null && earlier.TryGetValue((senderId, key), out var first))
+            if (key is not null && earlier.TryGetValue((senderId, key), out var original))
             {
-                outcomes[i] = first.ReceiverId == outgoing.ReceiverId && first.Text == outgoing.Text
-                    ? new StoreOutcome.Stored(first.ToChatMessage(), Repeated: true)
+                outcomes[i] = original.ReceiverId == outgoing.ReceiverId && original.Text == outgoing.Text
+                    ? new StoreOutcome.Stored(original.ToChatMessage(), Repeated: true)
                     : new StoreOutcome.ClientMessageIdTaken();
                 continue;
             }
@@ -182,7 +193,16 @@ public sealed partial class MessageWriter(
                 continue;
             }
 
+            if (blocks.Contains((receiver.Id, sender.Id)) || blocks.Contains((sender.Id, receiver.Id)))
+            {
+                outcomes[i] = blocks.Contains((receiver.Id, sender.Id))
+                    ? new StoreOutcome.Blocked(receiver.Username, sender.Username)
+                    : new StoreOutcome.Blocked(sender.Username, receiver.Username);
+                continue;
+            }
+
             var message = NewMessage(sender, receiver, outgoing);
+            var first = !conversations.ContainsKey((sender.Id, receiver.Id));
             db.Messages.Add(message);
             Touch(db, conversations, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
             if (sender.Id != receiver.Id)
@@ -195,7 +215,7 @@ public sealed partial class MessageWriter(
                 earlier[(senderId, key)] = message; // a repeat later in this same batch
             }
 
-            outcomes[i] = new StoreOutcome.Stored(message.ToChatMessage(), Repeated: false);
+            outcomes[i] = new StoreOutcome.Stored(message.ToChatMessage(), Repeated: false, FirstOfConversation: first);
         }
 
         return outcomes;

@@ -1,7 +1,11 @@
 using System.Data.Common;
+using Chat.Api.Platform.Persistence;
+using Chat.Api.Platform.RateLimiting;
+using Chat.Api.Presence;
 using Chat.Domain.Messaging;
 using Chat.Domain.Users;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -16,10 +20,16 @@ namespace Chat.Api.Messaging;
 public sealed partial class Messenger(
     IUserDirectory users,
     MessageWriter writer,
+    ContactPresence presence,
+    IThrottle throttle,
+    IServiceScopeFactory scopes,
     IOptions<MessageStoreOptions> options,
     IHubContext<ChatHub, IChatClient> hub,
     ILogger<Messenger> logger)
 {
+    /// <summary>At most one <c>UserTyping</c> per sender and peer in this long.</summary>
+    public static readonly TimeSpan TypingPeriod = TimeSpan.FromSeconds(2);
+
     public const string NotStoredError = "The message was not stored: the database is unavailable right now. Try again shortly.";
 
     /// <summary>The group every connection of a user joins, so a user's other connections can be told apart from this one.</summary>
@@ -50,18 +60,52 @@ public sealed partial class Messenger(
         var senderId = caller.UserIdentifier!;
         switch (await writer.StoreAsync(senderId, message, cancellationToken))
         {
-            case StoreOutcome.Stored { Message: var stored, Repeated: var repeated }:
+            case StoreOutcome.Stored { Message: var stored, Repeated: var repeated, FirstOfConversation: var first }:
                 if (!repeated)
                 {
                     await DeliverAsync(stored, caller.ConnectionId);
                 }
 
+                if (first)
+                {
+                    await presence.IntroduceAsync(stored.SenderId, stored.ReceiverId);
+                }
+
                 return SendReceipt.Of(stored);
             case StoreOutcome.ClientMessageIdTaken:
                 throw new HubException("That clientMessageId is already used for another message (another receiver or text).");
+            case StoreOutcome.Blocked { Blocker: var blocker, Blockee: var blockee }:
+                throw new HubException($"{blocker} does not accept messages from {blockee}: the message was not stored.");
             default:
                 throw new HubException(NotStoredError);
         }
+    }
+
+    /// <summary>
+    /// Relays "typing" to the peer: never stored, at most once per <see cref="TypingPeriod"/> per pair (more calls are
+    /// dropped, not refused), and never between users of whom one blocks the other.
+    /// </summary>
+    public async Task TypingAsync(string senderId, string peerId, CancellationToken cancellationToken)
+    {
+        if (!await users.ContainsAsync(peerId, cancellationToken))
+        {
+            throw new HubException("Unknown peer: no user has that id.");
+        }
+
+        if (senderId == peerId || !await throttle.TryPassAsync("typing", $"{senderId}:{peerId}", TypingPeriod))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        if (await db.Blocks.AnyAsync(
+            b => (b.BlockerId == senderId && b.BlockedId == peerId) || (b.BlockerId == peerId && b.BlockedId == senderId), cancellationToken))
+        {
+            return;
+        }
+
+        await hub.Clients.User(peerId).UserTyping(new UserTyping(senderId));
     }
 
     private async Task DeliverAsync(ChatMessage message, string sendingConnectionId)

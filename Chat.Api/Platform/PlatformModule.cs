@@ -69,10 +69,12 @@ public static class PlatformModule
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag], timeout: ReadyCheckTimeout);
             services.AddSingleton<IRateLimitPartitions, RedisRateLimitPartitions>();
+            services.AddSingleton<IThrottle, RedisThrottle>();
         }
         else
         {
             services.AddSingleton<IRateLimitPartitions, LocalRateLimitPartitions>();
+            services.AddSingleton<IThrottle, InProcessThrottle>();
         }
 
         return builder;

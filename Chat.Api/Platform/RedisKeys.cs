@@ -21,6 +21,12 @@ public static class RedisKeys
     /// <summary>One instance's connection counts per user (a hash).</summary>
     public const string PresenceInstancePrefix = "chat:presence:instance:";
 
+    /// <summary>Users whose last connection ended, scored by when (ms): announced offline once the grace period passed.</summary>
+    public const string PresenceAway = "chat:presence:away";
+
+    /// <summary>An event a throttle let through lately (typing, per sender and peer): the key expires with the period.</summary>
+    public static string Throttle(string name, string key) => $"chat:throttle:{name}:{key}";
+
     public static string RefreshToken(string tokenHash) => RefreshTokenPrefix + tokenHash;
 
     public static string RefreshFamily(string familyId) => RefreshFamilyPrefix + familyId;

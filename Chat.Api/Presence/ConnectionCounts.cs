@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
-using Chat.Domain.Presence;
 
 namespace Chat.Api.Presence;
 
 /// <summary>
-/// This process's live hub connections per user. On its own it is the presence of a single instance; the Redis
-/// presence keeps one too, as the truth it re-registers when Redis has lost its copy.
+/// This process's live hub connections per user: the presence of a single instance, and the truth the Redis presence
+/// re-registers when Redis has lost its copy.
 /// </summary>
-public sealed class ConnectionCounts : IUserPresence
+public sealed class ConnectionCounts
 {
     private readonly ConcurrentDictionary<string, int> counts = new(StringComparer.Ordinal);
 
@@ -33,17 +32,9 @@ public sealed class ConnectionCounts : IUserPresence
         return 0;
     }
 
+    public int Of(string userId) => counts.GetValueOrDefault(userId);
+
+    public ICollection<string> Users => counts.Keys;
+
     public IReadOnlyCollection<KeyValuePair<string, int>> Snapshot() => counts.ToArray();
-
-    Task<int> IUserPresence.ConnectedAsync(string userId, CancellationToken cancellationToken) =>
-        Task.FromResult(Increment(userId));
-
-    Task IUserPresence.DisconnectedAsync(string userId, CancellationToken cancellationToken)
-    {
-        Decrement(userId);
-        return Task.CompletedTask;
-    }
-
-    Task<IReadOnlyCollection<string>> IUserPresence.GetOnlineUserIdsAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyCollection<string>>(counts.Keys.ToArray());
 }

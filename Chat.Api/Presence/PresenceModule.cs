@@ -5,7 +5,8 @@ namespace Chat.Api.Presence;
 
 /// <summary>
 /// Who is online: with Redis, every instance's connection counts in Redis (<see cref="RedisUserPresence"/>, renewed by
-/// a heartbeat so a crashed instance's users expire); without it, this process's own counts.
+/// a heartbeat so a crashed instance's users expire); without it, this process's own (<see cref="InProcessUserPresence"/>).
+/// <see cref="ContactPresence"/> tells contacts who comes and goes, and keeps last-seen times.
 /// </summary>
 public static class PresenceModule
 {
@@ -21,8 +22,11 @@ public static class PresenceModule
         }
         else
         {
-            services.AddSingleton<IUserPresence, ConnectionCounts>();
+            services.AddSingleton<IUserPresence, InProcessUserPresence>();
         }
+
+        services.AddSingleton<ContactPresence>();
+        services.AddHostedService(sp => sp.GetRequiredService<ContactPresence>());
 
         return builder;
     }

@@ -13,4 +13,10 @@ public sealed class PresenceOptions
     public TimeSpan Ttl => TimeSpan.FromSeconds(TtlSeconds);
 
     public TimeSpan HeartbeatInterval => Ttl / 3;
+
+    /// <summary>A reconnect within this long after the last connection ended announces nothing, nor did the leaving.</summary>
+    [Range(0, 3600)]
+    public int GraceSeconds { get; set; } = 5;
+
+    public TimeSpan Grace => TimeSpan.FromSeconds(GraceSeconds);
 }

@@ -8,6 +8,13 @@ public sealed record UserSummary(string Id, string Username, string AvatarUrl)
     public static UserSummary From(User user) => new(user.Id, user.Username, user.AvatarUrl);
 }
 
+/// <summary>Another user with their presence: <c>LastSeenAt</c> is null while they are online or were never seen.</summary>
+public sealed record PeerView(string Id, string Username, string AvatarUrl, bool Online, DateTimeOffset? LastSeenAt)
+{
+    public static PeerView From(User user, bool online) =>
+        new(user.Id, user.Username, user.AvatarUrl, online, online ? null : user.LastSeenAt);
+}
+
 /// <summary>A user's own account.</summary>
 public sealed record UserProfile(string Id, string Username, string Email, string AvatarUrl, DateTimeOffset CreatedAt)
 {
@@ -28,4 +35,6 @@ internal static class UserExamples
     public static readonly UserProfile Profile = new(Id, "alice", "alice@example.com", Avatar, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.Zero));
 
     public static readonly UserSummary Summary = new(Id, "alice", Avatar);
+
+    public static readonly PeerView Peer = new(Id, "alice", Avatar, Online: false, new DateTimeOffset(2026, 11, 24, 9, 30, 0, TimeSpan.Zero));
 }

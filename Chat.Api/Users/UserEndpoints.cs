@@ -39,8 +39,8 @@ public static class UserEndpoints
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         users.MapGet("/{id}", GetById)
-            .WithSummary("Another user's public profile")
-            .WithExamples(response: UserExamples.Summary)
+            .WithSummary("Another user's public profile, whether they are online, and when they were last seen")
+            .WithExamples(response: UserExamples.Peer)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         return users;
@@ -92,14 +92,17 @@ public static class UserEndpoints
     static ValidationProblem SourceProblem(string error) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [error] });
 
-    static async Task<Results<Ok<UserSummary>, ProblemHttpResult>> GetById(
-        string id, ChatDbContext db, CancellationToken cancellationToken)
+    static async Task<Results<Ok<PeerView>, ProblemHttpResult>> GetById(
+        string id, ChatDbContext db, IUserPresence presence, CancellationToken cancellationToken)
     {
-        var user = await db.Users.AsNoTracking()
-            .Where(u => u.Id == id)
-            .Select(u => new UserSummary(u.Id, u.Username, u.AvatarUrl))
-            .FirstOrDefaultAsync(cancellationToken);
-        return user is null ? NoSuchUser() : TypedResults.Ok(user);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
+        if (user is null)
+        {
+            return NoSuchUser();
+        }
+
+        var online = (await presence.WhichOnlineAsync([id], cancellationToken)).Contains(id);
+        return TypedResults.Ok(PeerView.From(user, online));
     }
 
     static async Task<Ok<List<UserSummary>>> GetOnline(
@@ -141,7 +144,8 @@ public static class UserEndpoints
         }
 
         // A prefix of the upper-cased, uniquely indexed name: a range of that index.
-        var prefix = User.Normalize(q!);
+        // Upper-cased as NormalizedUsername is, but not trimmed: no username holds a space, so neither does a match.
+        var prefix = q!.ToUpperInvariant();
         var found = await db.Users.AsNoTracking()
             .Where(u => u.NormalizedUsername.StartsWith(prefix))
             .OrderBy(u => u.NormalizedUsername.Length).ThenBy(u => u.NormalizedUsername)

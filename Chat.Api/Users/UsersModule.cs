@@ -3,7 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace Chat.Api.Users;
 
-/// <summary>Profiles and the people lookups (<see cref="UserEndpoints"/>), profile pictures, and the user directory.</summary>
+/// <summary>
+/// Profiles and the people lookups (<see cref="UserEndpoints"/>), blocking (<see cref="BlockEndpoints"/>), profile
+/// pictures, and the user directory.
+/// </summary>
 public static class UsersModule
 {
     public static IHostApplicationBuilder AddUsers(this IHostApplicationBuilder builder)
@@ -28,6 +31,7 @@ public static class UsersModule
     public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
     {
         app.MapUserEndpoints();
+        app.MapBlockEndpoints();
         return app;
     }
 }

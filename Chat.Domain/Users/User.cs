@@ -27,6 +27,9 @@ public sealed class User
     /// </summary>
     public long MessageSequence { get; set; }
 
+    /// <summary>When the user's last live connection ended; null while never seen offline.</summary>
+    public DateTimeOffset? LastSeenAt { get; set; }
+
     public static string Normalize(string usernameOrEmail) => usernameOrEmail.Trim().ToUpperInvariant();
 
     /// <summary>A new user from a validated signup; the password hash and avatar are filled in afterwards.</summary>

@@ -118,9 +118,9 @@ public sealed class ChatApp : WebApplicationFactory<Program>
     /// </summary>
     public async Task<int> ConnectionsOfAsync(string userId)
     {
-        if (Services.GetRequiredService<IUserPresence>() is ConnectionCounts counts)
+        if (Services.GetRequiredService<IUserPresence>() is InProcessUserPresence inProcess)
         {
-            return counts.Snapshot().SingleOrDefault(c => c.Key == userId).Value;
+            return inProcess.Counts.Of(userId);
         }
 
         var redis = Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();

@@ -22,6 +22,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<Conversation> Conversations => Set<Conversation>();
 
+    public DbSet<Block> Blocks => Set<Block>();
+
     /// <summary>
     /// The users with these ids, tracked, each row locked until the transaction ends: how every write that changes a
     /// user's view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two
@@ -84,6 +86,12 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         conversation.Property(c => c.ReadUpTo).HasMaxLength(IdLength).IsUnicode(false);
         // A user's conversations, most recently stored message first.
         conversation.HasIndex(c => new { c.UserId, c.LastSequence });
+
+        var block = modelBuilder.Entity<Block>();
+        block.ToTable("Blocks");
+        block.HasKey(b => new { b.BlockerId, b.BlockedId });
+        block.Property(b => b.BlockerId).HasMaxLength(IdLength).IsUnicode(false);
+        block.Property(b => b.BlockedId).HasMaxLength(IdLength).IsUnicode(false);
     }
 }
 
@@ -119,6 +127,10 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
         {
             conversation.Property(property).HasCharSet("ascii").UseCollation("ascii_bin");
         }
+
+        var block = modelBuilder.Entity<Block>();
+        block.Property(b => b.BlockerId).HasCharSet("ascii").UseCollation("ascii_bin");
+        block.Property(b => b.BlockedId).HasCharSet("ascii").UseCollation("ascii_bin");
     }
 }
 

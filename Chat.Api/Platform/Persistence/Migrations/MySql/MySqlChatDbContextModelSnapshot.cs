@@ -152,6 +152,32 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
                     b.ToTable("Messages", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Domain.Users.Block", b =>
+                {
+                    b.Property<string>("BlockerId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("BlockerId"), "ascii");
+
+                    b.Property<string>("BlockedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("BlockedId"), "ascii");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.HasKey("BlockerId", "BlockedId");
+
+                    b.ToTable("Blocks", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Domain.Users.User", b =>
                 {
                     b.Property<string>("Id")
@@ -174,6 +200,9 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
                         .IsRequired()
                         .HasMaxLength(254)
                         .HasColumnType("varchar(254)");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("datetime(6)");
 
                     b.Property<long>("MessageSequence")
                         .HasColumnType("bigint");

@@ -120,6 +120,26 @@ namespace Chat.Api.Platform.Persistence.Migrations.Sqlite
                     b.ToTable("Messages", (string)null);
                 });
 
+            modelBuilder.Entity("Chat.Domain.Users.Block", b =>
+                {
+                    b.Property<string>("BlockerId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BlockedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("BlockerId", "BlockedId");
+
+                    b.ToTable("Blocks", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Domain.Users.User", b =>
                 {
                     b.Property<string>("Id")
@@ -138,6 +158,9 @@ namespace Chat.Api.Platform.Persistence.Migrations.Sqlite
                     b.Property<string>("Email")
                         .IsRequired()
                         .HasMaxLength(254)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("MessageSequence")

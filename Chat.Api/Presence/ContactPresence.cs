@@ -1,0 +1,127 @@
+using Chat.Api.Messaging;
+using Chat.Api.Platform.Persistence;
+using Chat.Domain.Presence;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using StackExchange.Redis;
+using System.Data.Common;
+
+namespace Chat.Api.Presence;
+
+/// <summary>
+/// Presence as contacts see it: <c>UserOnline</c> and <c>UserOffline</c> to the users one shares a conversation
+/// with (never to others, never across a block), O(contacts) per change. Arrivals are announced as they happen;
+/// departures once the grace period has passed without a reconnect (<see cref="IUserPresence.TakeDeparturesAsync"/>,
+/// polled every second, which also hands out a crashed instance's users). When the last connection ends, the time
+/// is stored as the user's <c>lastSeenAt</c>.
+/// </summary>
+public sealed partial class ContactPresence(
+    IUserPresence presence,
+    IServiceScopeFactory scopes,
+    IHubContext<ChatHub, IChatClient> hub,
+    TimeProvider time,
+    ILogger<ContactPresence> logger) : BackgroundService
+{
+    private static readonly TimeSpan DeparturePoll = TimeSpan.FromSeconds(1);
+
+    /// <returns>The user's live connections on every instance, this one included.</returns>
+    public async Task<int> ConnectedAsync(string userId, CancellationToken cancellationToken)
+    {
+        var arrival = await presence.ConnectedAsync(userId, cancellationToken);
+        if (arrival.CameOnline)
+        {
+            await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOnline(new UserOnline(userId)));
+        }
+
+        return arrival.Connections;
+    }
+
+    public async Task DisconnectedAsync(string userId)
+    {
+        if (await presence.DisconnectedAsync(userId) == 0)
+        {
+            await StoreLastSeenAsync(userId, time.GetUtcNow());
+        }
+    }
+
+    /// <summary>Two users who just became contacts (their first message) and are online learn it of each other.</summary>
+    public async Task IntroduceAsync(string senderId, string receiverId)
+    {
+        if (senderId == receiverId || !(await presence.WhichOnlineAsync([receiverId])).Contains(receiverId))
+        {
+            return;
+        }
+
+        await Task.WhenAll(
+            hub.Clients.User(receiverId).UserOnline(new UserOnline(senderId)),
+            hub.Clients.User(senderId).UserOnline(new UserOnline(receiverId)));
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(DeparturePoll, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            IReadOnlyList<Departure> departures;
+            try
+            {
+                departures = await presence.TakeDeparturesAsync(stoppingToken);
+            }
+            catch (RedisException ex)
+            {
+                LogUnavailable(logger, ex);
+                continue;
+            }
+
+            foreach (var (userId, lastSeenAt) in departures)
+            {
+                await StoreLastSeenAsync(userId, lastSeenAt);
+                await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOffline(new UserOffline(userId, lastSeenAt)));
+            }
+        }
+    }
+
+    private async Task TellContactsAsync(string userId, Func<IReadOnlyList<string>, Task> send)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            var contacts = await db.Conversations.AsNoTracking()
+                .Where(c => c.UserId == userId && c.PeerId != userId)
+                .Where(c => !db.Blocks.Any(b => (b.BlockerId == userId && b.BlockedId == c.PeerId) || (b.BlockerId == c.PeerId && b.BlockedId == userId)))
+                .Select(c => c.PeerId)
+                .ToListAsync();
+            if (contacts.Count > 0)
+            {
+                await send(contacts);
+            }
+        }
+        catch (Exception ex) when (ex is DbException or RetryLimitExceededException or RedisException)
+        {
+            // Presence is advisory: a database or Redis outage must not fail a connect or stop the loop.
+            LogNotAnnounced(logger, userId, ex);
+        }
+    }
+
+    private async Task StoreLastSeenAsync(string userId, DateTimeOffset lastSeenAt)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.LastSeenAt, lastSeenAt));
+        }
+        catch (Exception ex) when (ex is DbException or RetryLimitExceededException)
+        {
+            LogNotAnnounced(logger, userId, ex);
+        }
+    }
+
+    [LoggerMessage(30, LogLevel.Warning, "Presence of user {UserId} could not be announced or stored", EventName = "PresenceNotAnnounced")]
+    private static partial void LogNotAnnounced(ILogger logger, string userId, Exception ex);
+
+    [LoggerMessage(31, LogLevel.Warning, "Departures could not be read: Redis is unreachable", EventName = "DeparturesUnavailable")]
+    private static partial void LogUnavailable(ILogger logger, Exception ex);
+}
