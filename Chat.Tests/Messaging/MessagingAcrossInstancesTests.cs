@@ -1,0 +1,125 @@
+using Chat.Domain.Messaging;
+using Chat.Tests.Fixtures;
+using static Chat.Tests.Messaging.MessagingTestKit;
+
+namespace Chat.Tests.Messaging;
+
+/// <summary>
+/// "Messages (v2)" with two instances on one database and one Redis: a receipt means stored for every instance, and
+/// <c>MessageSent</c>, <c>MessagesRead</c> and idempotent retries reach across them.
+/// </summary>
+[Collection(MySqlRedisChat.Name)]
+public sealed class MessagingAcrossInstancesTests(MySqlRedisChat chat) : IAsyncLifetime
+{
+    private ChatApp first = null!;
+    private ChatApp second = null!;
+
+    public Task InitializeAsync()
+    {
+        first = chat.App;
+        second = chat.StartInstance();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await second.DisposeAsync();
+
+    [Fact]
+    public async Task A_receipt_from_one_instance_means_the_other_reads_the_message_at_once()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var aliceConnection = await first.ConnectAsync(alice);
+
+        var receipt = await aliceConnection.SendAsync(bob.Id, "stored", "stored-1");
+
+        var expected = MessageOf(receipt, alice.Id, "stored");
+        Assert.Equal([expected], (await second.HistoryAsync(bob, alice.Id)).Messages);
+        Assert.Equal([expected], (await second.SyncAsync(bob)).Messages);
+        Assert.Equal(expected, Assert.Single(await second.ConversationsAsync(bob)).LastMessage);
+    }
+
+    [Fact]
+    public async Task MessageSent_reaches_the_senders_connection_on_another_instance_but_not_the_sending_one()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var onFirst = await first.ConnectAsync(alice);
+        await using var onSecond = await second.ConnectAsync(alice);
+        await using var bobConnection = await second.ConnectAsync(bob);
+        var sentToFirst = onFirst.Record<ChatMessage>("MessageSent");
+        var sentToSecond = onSecond.Record<ChatMessage>("MessageSent");
+
+        var fromFirst = await onFirst.SendAsync(bob.Id, "from the first instance", "across-1");
+        Assert.Equal(MessageOf(fromFirst, alice.Id, "from the first instance"), await sentToSecond.NextAsync());
+
+        // The sending connection's first MessageSent is the other connection's message, not its own.
+        var fromSecond = await onSecond.SendAsync(bob.Id, "from the second instance");
+        Assert.Equal(MessageOf(fromSecond, alice.Id, "from the second instance"), await sentToFirst.NextAsync());
+        var again = await onFirst.SendAsync(bob.Id, "again");
+        Assert.Equal(again.Id, (await sentToSecond.NextAsync()).Id);
+
+        Assert.Equal([fromFirst.Id, fromSecond.Id, again.Id], [
+            (await bobConnection.NextMessageAsync()).Id, (await bobConnection.NextMessageAsync()).Id, (await bobConnection.NextMessageAsync()).Id]);
+    }
+
+    [Fact]
+    public async Task MessagesRead_reaches_every_connection_of_both_users_on_either_instance()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var aliceOnFirst = await first.ConnectAsync(alice);
+        await using var aliceOnSecond = await second.ConnectAsync(alice);
+        await using var bobOnFirst = await first.ConnectAsync(bob);
+        await using var bobOnSecond = await second.ConnectAsync(bob);
+        var events = new[] { aliceOnFirst, aliceOnSecond, bobOnFirst, bobOnSecond }.Select(c => c.Record<MessagesReadBody>("MessagesRead")).ToList();
+        var message = MessageOf(await aliceOnFirst.SendAsync(bob.Id, "read me"), alice.Id, "read me");
+
+        Assert.Equal(new ReadMarkerBody(alice.Id, message.Id, 0), await bobOnSecond.MarkReadUpToAsync(alice.Id, message));
+
+        foreach (var connection in events)
+        {
+            var read = await connection.NextAsync();
+            Assert.Equal((bob.Id, alice.Id, message.Id), (read.ReaderId, read.PeerId, read.UpToId));
+        }
+
+        Assert.Equal(message.Id, Assert.Single(await first.ConversationsAsync(alice)).PeerReadUpTo);
+    }
+
+    [Fact]
+    public async Task A_retry_on_another_instance_returns_the_first_receipt_and_delivers_nothing_new()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var onFirst = await first.ConnectAsync(alice);
+        await using var onSecond = await second.ConnectAsync(alice);
+        await using var bobConnection = await second.ConnectAsync(bob);
+        var clientMessageId = Guid.NewGuid().ToString();
+
+        var original = await onFirst.SendAsync(bob.Id, "once", clientMessageId);
+        var retried = await onSecond.SendAsync(bob.Id, "once", clientMessageId);
+        await AssertHubErrorAsync(() => onSecond.SendAsync(bob.Id, "twice?", clientMessageId), "clientMessageId", "already used");
+
+        Assert.Equal(original, retried);
+        var next = await onSecond.SendAsync(bob.Id, "next");
+        Assert.Equal(original.Id, (await bobConnection.NextMessageAsync()).Id);
+        Assert.Equal(next.Id, (await bobConnection.NextMessageAsync()).Id);
+        Assert.Equal([original.Id, next.Id], (await first.SyncAsync(bob)).Messages.Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task A_stored_message_outlives_the_instance_that_stored_it()
+    {
+        var alice = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        SendReceipt receipt;
+        await using (var leaving = chat.StartInstance())
+        {
+            await using var connection = await leaving.ConnectAsync(alice);
+            receipt = await connection.SendAsync(bob.Id, "still here after you go");
+        }
+
+        var expected = MessageOf(receipt, alice.Id, "still here after you go");
+        Assert.Equal([expected], (await first.SyncAsync(bob)).Messages);
+        Assert.Equal([expected], (await second.HistoryAsync(alice, bob.Id)).Messages);
+    }
+}
