@@ -34,7 +34,7 @@ internal sealed partial class RedisUserPresence(
 
     // Returns {the user's connections on every live instance, 1 when they came online}. A delta that fails marks
     // the copy in Redis stale, and the next heartbeat rewrites it from the local counts.
-    private static readonly LuaScript Change = LuaScript.Prepare(Now + TotalOf + """
+    private static readonly LuaScript Change = Script(Now, TotalOf, """
         local n = redis.call('HINCRBY', @instanceKey, @userId, @delta)
         if n <= 0 then redis.call('HDEL', @instanceKey, @userId) end
         redis.call('PEXPIRE', @instanceKey, @keep)
@@ -50,21 +50,21 @@ internal sealed partial class RedisUserPresence(
         return {total, came}
         """);
 
-    private static readonly LuaScript Heartbeat = LuaScript.Prepare(Now + """
+    private static readonly LuaScript Heartbeat = Script(Now, """
         redis.call('ZADD', @instancesKey, now + @ttl, @instanceId)
         return redis.call('PEXPIRE', @instanceKey, @keep)
         """);
 
     // KEYS: the instance's hash, the instance set; ARGV: keep, ttl, instance id, then user id / count pairs.
-    private const string Rewrite = Now + """
+    private static readonly string Rewrite = string.Join('\n', Now, """
         redis.call('DEL', KEYS[1])
         for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
         redis.call('PEXPIRE', KEYS[1], ARGV[1])
         redis.call('ZADD', KEYS[2], now + ARGV[2], ARGV[3])
         return 1
-        """;
+        """);
 
-    private static readonly LuaScript Online = LuaScript.Prepare(Now + """
+    private static readonly LuaScript Online = Script(Now, """
         local seen, users = {}, {}
         for _, id in ipairs(redis.call('ZRANGEBYSCORE', @instancesKey, now, '+inf')) do
             for _, user in ipairs(redis.call('HKEYS', @prefix .. id)) do
@@ -75,7 +75,7 @@ internal sealed partial class RedisUserPresence(
         """);
 
     // KEYS: the instance set, the away set; ARGV: the hash prefix, then user ids. Returns the online ones.
-    private const string Which = Now + """
+    private static readonly string Which = string.Join('\n', Now, """
         local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
         local online = {}
         for i = 2, #ARGV do
@@ -84,11 +84,11 @@ internal sealed partial class RedisUserPresence(
             end
         end
         return online
-        """;
+        """);
 
     // Sweeps instances whose heartbeat ran out into the away set, then takes the users away for longer than the
     // grace period who have no live connection. Returns user id / last seen (ms) pairs.
-    private static readonly LuaScript Depart = LuaScript.Prepare(Now + TotalOf + """
+    private static readonly LuaScript Depart = Script(Now, TotalOf, """
         local dead = redis.call('ZRANGEBYSCORE', @instancesKey, '-inf', '(' .. now, 'WITHSCORES')
         for i = 1, #dead, 2 do
             local hash = @prefix .. dead[i]
@@ -112,7 +112,7 @@ internal sealed partial class RedisUserPresence(
         """);
 
     // A clean stop: this instance's users who have no connection elsewhere become away now, and the instance goes.
-    private static readonly LuaScript Leave = LuaScript.Prepare(Now + TotalOf + """
+    private static readonly LuaScript Leave = Script(Now, TotalOf, """
         redis.call('ZREM', @instancesKey, @instanceId)
         local live = redis.call('ZRANGEBYSCORE', @instancesKey, now, '+inf')
         for _, user in ipairs(redis.call('HKEYS', @instanceKey)) do
@@ -127,6 +127,9 @@ internal sealed partial class RedisUserPresence(
     private int stopped;
 
     private RedisKey InstanceKey => RedisKeys.PresenceInstance(instanceId);
+
+    // Lines joined with newlines: Lua would read "end" followed by "local" as one word.
+    private static LuaScript Script(params string[] parts) => LuaScript.Prepare(string.Join('\n', parts));
 
     private PresenceOptions Options => options.Value;
 
