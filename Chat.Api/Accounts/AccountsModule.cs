@@ -37,6 +37,9 @@ public static class AccountsModule
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<Passwords>();
         services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<Sessions>();
+        services.AddHostedService(sp => sp.GetRequiredService<Sessions>());
+        services.AddSingleton<SessionFilter>();
         if (builder.UsesRedis())
         {
             services.AddSingleton<IRefreshTokenStore, RedisRefreshTokenStore>();
@@ -91,18 +94,26 @@ public static class AccountsModule
 
                 return Task.CompletedTask;
             },
-            // A hub connection keeps its principal for as long as it lives. Keep only what Chat reads (the user id
-            // and name), not every claim of the token nor the parsed token itself: about 3 KB less per connection.
-            OnTokenValidated = context =>
+            // A token of an ended session is refused. Chat's own tokens always name their session; one minted
+            // without it by a holder of the signing key (the benchmark) is tied to none.
+            // A hub connection keeps its principal for as long as it lives. Keep only what Chat reads (the user id,
+            // name and session), not every claim of the token nor the parsed token itself: about 3 KB less per connection.
+            OnTokenValidated = async context =>
             {
                 var principal = context.Principal!;
+                if (principal.FindFirst(TokenIssuer.SessionClaim)?.Value is { } session
+                    && !await context.HttpContext.RequestServices.GetRequiredService<Sessions>().IsLiveAsync(session, context.HttpContext.RequestAborted))
+                {
+                    context.Fail("The session has ended.");
+                    return;
+                }
+
                 context.Principal = new ClaimsPrincipal(new ClaimsIdentity(
-                    principal.Claims.Where(c => c.Type is JwtRegisteredClaimNames.Sub or JwtRegisteredClaimNames.Name)
+                    principal.Claims.Where(c => c.Type is JwtRegisteredClaimNames.Sub or JwtRegisteredClaimNames.Name or TokenIssuer.SessionClaim)
                         .Select(c => new Claim(c.Type, c.Value)),
                     context.Scheme.Name,
                     JwtRegisteredClaimNames.Name,
                     roleType: null));
-                return Task.CompletedTask;
             },
         };
     }

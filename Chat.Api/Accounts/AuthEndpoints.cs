@@ -1,6 +1,7 @@
 using Chat.Api.Platform.OpenApi;
 using Chat.Domain;
 using Chat.Domain.Users;
+using System.Security.Claims;
 using Chat.Api.Users;
 using Chat.Api.Platform.Persistence;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,8 +34,12 @@ public static class AuthEndpoints
             .WithExamples(AuthExamples.Refresh, AuthExamples.Tokens)
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         auth.MapPost("/logout", Logout)
-            .WithSummary("Revoke a refresh token and its family")
+            .WithSummary("End the refresh token's session: its tokens are refused and its hub connections close")
             .WithExamples(AuthExamples.Refresh);
+        auth.MapPost("/logout-all", LogoutEverywhere)
+            .WithSummary("End every session of the signed-in user, on every device")
+            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
         return auth;
     }
@@ -158,6 +163,12 @@ public static class AuthEndpoints
         }
 
         await tokens.RevokeAsync(request.RefreshToken, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<NoContent> LogoutEverywhere(ClaimsPrincipal principal, TokenIssuer tokens, CancellationToken cancellationToken)
+    {
+        await tokens.RevokeAllAsync(principal.UserId(), cancellationToken);
         return TypedResults.NoContent();
     }
 

@@ -10,20 +10,26 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
     private readonly Lock gate = new();
     private readonly Dictionary<string, (RefreshTokenEntry Entry, bool Used)> tokens = new(StringComparer.Ordinal);
 
-    // A family is live while it is in here; revoking removes it.
-    private readonly HashSet<string> liveFamilies = new(StringComparer.Ordinal);
+    // A family is live while it is in here and not expired; revoking removes it.
+    private readonly Dictionary<string, (RefreshTokenEntry Entry, DateTimeOffset CreatedAt)> families = new(StringComparer.Ordinal);
     private int sweepAt = MinimumSweepSize;
 
-    public Task StoreAsync(string tokenHash, RefreshTokenEntry entry, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> StoreAsync(string tokenHash, RefreshTokenEntry entry, int maxSessions, CancellationToken cancellationToken = default)
     {
         lock (gate)
         {
-            liveFamilies.Add(entry.FamilyId);
+            families[entry.FamilyId] = (entry, time.GetUtcNow());
             tokens[tokenHash] = (entry, false);
+            var oldest = families.Values
+                .Where(f => f.Entry.UserId == entry.UserId && IsLive(f.Entry))
+                .OrderBy(f => f.CreatedAt)
+                .Select(f => f.Entry.FamilyId)
+                .ToList();
+            var ended = oldest.Take(Math.Max(0, oldest.Count - maxSessions)).ToList();
+            ended.ForEach(id => families.Remove(id));
             SweepWhenGrown();
+            return Task.FromResult<IReadOnlyList<string>>(ended);
         }
-
-        return Task.CompletedTask;
     }
 
     public Task<RotationResult> RotateAsync(string tokenHash, string replacementHash, CancellationToken cancellationToken = default)
@@ -37,7 +43,7 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
 
             if (token.Used)
             {
-                liveFamilies.Remove(token.Entry.FamilyId);
+                families.Remove(token.Entry.FamilyId);
                 return Task.FromResult(new RotationResult(RotationOutcome.ReuseDetected, token.Entry));
             }
 
@@ -54,18 +60,41 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
         {
             if (tokens.TryGetValue(tokenHash, out var token))
             {
-                liveFamilies.Remove(token.Entry.FamilyId);
+                families.Remove(token.Entry.FamilyId);
             }
         }
 
         return Task.CompletedTask;
     }
 
-    private bool IsLive(RefreshTokenEntry entry) =>
-        entry.FamilyExpiresAt > time.GetUtcNow() && liveFamilies.Contains(entry.FamilyId);
+    public Task RevokeUserAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            foreach (var id in families.Where(f => f.Value.Entry.UserId == userId).Select(f => f.Key).ToList())
+            {
+                families.Remove(id);
+            }
+        }
 
-    // Dropping dead tokens whenever the table has doubled keeps memory bounded by the live families at an
-    // amortised constant cost per token.
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlySet<string>> LiveFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default)
+    {
+        lock (gate)
+        {
+            return Task.FromResult<IReadOnlySet<string>>(familyIds
+                .Where(id => families.TryGetValue(id, out var family) && IsLive(family.Entry))
+                .ToHashSet(StringComparer.Ordinal));
+        }
+    }
+
+    private bool IsLive(RefreshTokenEntry entry) =>
+        entry.FamilyExpiresAt > time.GetUtcNow() && families.ContainsKey(entry.FamilyId);
+
+    // Dropping dead tokens and families whenever the table has doubled keeps memory bounded by the live families at
+    // an amortised constant cost per token.
     private void SweepWhenGrown()
     {
         if (tokens.Count < sweepAt)
@@ -78,7 +107,7 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
             if (!IsLive(token.Entry))
             {
                 tokens.Remove(hash);
-                liveFamilies.Remove(token.Entry.FamilyId);
+                families.Remove(token.Entry.FamilyId);
             }
         }
 

@@ -25,6 +25,10 @@ public sealed class JwtOptions
     [Range(1, 365)]
     public int RefreshTokenDays { get; set; } = 14;
 
+    /// <summary>Sessions (refresh-token families) one user may hold; a login beyond them ends the oldest.</summary>
+    [Range(1, 1000)]
+    public int MaxSessions { get; set; } = 10;
+
     public TimeSpan AccessTokenLifetime => TimeSpan.FromMinutes(AccessTokenMinutes);
 
     public TimeSpan RefreshTokenLifetime => TimeSpan.FromDays(RefreshTokenDays);

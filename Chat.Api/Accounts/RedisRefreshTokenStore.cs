@@ -6,7 +6,8 @@ namespace Chat.Api.Accounts;
 
 /// <summary>
 /// Each token is a hash (user, family, family expiry, used) keyed by the token's SHA-256 and expiring with its family;
-/// each family is a key whose presence means "not revoked". Rotation and revocation are single Lua scripts, so
+/// each family is a key whose presence means "live" (not revoked, not expired), and each user has an index of their
+/// families by creation, for "log out everywhere" and the session cap. Every operation is a single Lua script, so
 /// concurrent refreshes with one token cannot both win.
 /// </summary>
 internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRefreshTokenStore
@@ -27,29 +28,59 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
         return {1, token[1], token[2], token[3]}
         """;
 
+    // KEYS: the token, its family, the user's family index (scored by creation). ARGV: user, family, expiry (ms),
+    // the most live families a user may hold, the family key prefix. Returns the families ended to make room, oldest
+    // first; families no longer live leave the index on the way.
+    private const string Store = """
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        redis.call('SET', KEYS[2], ARGV[1], 'PXAT', ARGV[3])
+        redis.call('HSET', KEYS[1], 'user', ARGV[1], 'family', ARGV[2], 'expires', ARGV[3], 'used', '0')
+        redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+        redis.call('ZADD', KEYS[3], now, ARGV[2])
+        redis.call('PEXPIREAT', KEYS[3], ARGV[3])
+        local live = {}
+        for _, family in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
+            if redis.call('EXISTS', ARGV[5] .. family) == 1 then live[#live + 1] = family else redis.call('ZREM', KEYS[3], family) end
+        end
+        local ended = {}
+        for i = 1, #live - tonumber(ARGV[4]) do
+            redis.call('DEL', ARGV[5] .. live[i])
+            redis.call('ZREM', KEYS[3], live[i])
+            ended[#ended + 1] = live[i]
+        end
+        return ended
+        """;
+
+    // KEYS: the user's family index. ARGV: the family key prefix.
+    private const string RevokeUser = """
+        for _, family in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do redis.call('DEL', ARGV[1] .. family) end
+        return redis.call('DEL', KEYS[1])
+        """;
+
+    // ARGV: the family key prefix, then family ids. Returns the live ones.
+    private const string Live = """
+        local live = {}
+        for i = 2, #ARGV do
+            if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 1 then live[#live + 1] = ARGV[i] end
+        end
+        return live
+        """;
+
     private const string Revoke = """
         local family = redis.call('HGET', KEYS[1], 'family')
         if family then redis.call('DEL', ARGV[1] .. family) end
         return 1
         """;
 
-    public async Task StoreAsync(string tokenHash, RefreshTokenEntry entry, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> StoreAsync(
+        string tokenHash, RefreshTokenEntry entry, int maxSessions, CancellationToken cancellationToken = default)
     {
-        var expires = entry.FamilyExpiresAt.ToUnixTimeMilliseconds();
-        var transaction = redis.GetDatabase().CreateTransaction();
-        RedisKey token = RedisKeys.RefreshToken(tokenHash);
-        RedisKey family = RedisKeys.RefreshFamily(entry.FamilyId);
-        _ = transaction.StringSetAsync(family, entry.UserId);
-        _ = transaction.KeyExpireAsync(family, entry.FamilyExpiresAt.UtcDateTime);
-        _ = transaction.HashSetAsync(token,
-        [
-            new HashEntry("user", entry.UserId),
-            new HashEntry("family", entry.FamilyId),
-            new HashEntry("expires", expires),
-            new HashEntry("used", 0),
-        ]);
-        _ = transaction.KeyExpireAsync(token, entry.FamilyExpiresAt.UtcDateTime);
-        await transaction.ExecuteAsync();
+        var ended = (string[])(await redis.GetDatabase().ScriptEvaluateAsync(
+            Store,
+            [RedisKeys.RefreshToken(tokenHash), RedisKeys.RefreshFamily(entry.FamilyId), RedisKeys.RefreshUser(entry.UserId)],
+            [entry.UserId, entry.FamilyId, entry.FamilyExpiresAt.ToUnixTimeMilliseconds(), maxSessions, RedisKeys.RefreshFamilyPrefix]))!;
+        return ended;
     }
 
     public async Task<RotationResult> RotateAsync(string tokenHash, string replacementHash, CancellationToken cancellationToken = default)
@@ -72,4 +103,19 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
 
     public async Task RevokeFamilyAsync(string tokenHash, CancellationToken cancellationToken = default) =>
         await redis.GetDatabase().ScriptEvaluateAsync(Revoke, [RedisKeys.RefreshToken(tokenHash)], [RedisKeys.RefreshFamilyPrefix]);
+
+    public async Task RevokeUserAsync(string userId, CancellationToken cancellationToken = default) =>
+        await redis.GetDatabase().ScriptEvaluateAsync(RevokeUser, [RedisKeys.RefreshUser(userId)], [RedisKeys.RefreshFamilyPrefix]);
+
+    public async Task<IReadOnlySet<string>> LiveFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default)
+    {
+        if (familyIds.Count == 0)
+        {
+            return new HashSet<string>();
+        }
+
+        var live = (string[])(await redis.GetDatabase().ScriptEvaluateAsync(
+            Live, [], [RedisKeys.RefreshFamilyPrefix, .. familyIds.Select(id => (RedisValue)id)]))!;
+        return live.ToHashSet(StringComparer.Ordinal);
+    }
 }

@@ -25,11 +25,15 @@ public abstract record RefreshResult
 public sealed partial class TokenIssuer(
     IOptions<JwtOptions> options,
     IRefreshTokenStore refreshTokens,
+    Sessions sessions,
     TimeProvider time,
     ILogger<TokenIssuer> logger)
 {
     /// <summary>The JWT <c>typ</c> of access tokens (RFC 9068), checked on every request.</summary>
     public const string AccessTokenType = "at+jwt";
+
+    /// <summary>The claim naming the session (refresh-token family) an access token was issued to.</summary>
+    public const string SessionClaim = "sid";
 
     private static readonly JsonWebTokenHandler Handler = new();
     private readonly JwtOptions jwt = options.Value;
@@ -40,12 +44,17 @@ public sealed partial class TokenIssuer(
     {
         var family = new RefreshTokenEntry(user.Id, SortableId.New(time), time.GetUtcNow() + jwt.RefreshTokenLifetime);
         var refreshToken = NewRefreshToken();
-        await refreshTokens.StoreAsync(HashRefreshToken(refreshToken), family, cancellationToken);
-        return Issue(user, refreshToken);
+        var ended = await refreshTokens.StoreAsync(HashRefreshToken(refreshToken), family, jwt.MaxSessions, cancellationToken);
+        if (ended.Count > 0)
+        {
+            sessions.Ended(ended);
+        }
+
+        return Issue(user, family.FamilyId, refreshToken);
     }
 
-    private IssuedTokens Issue(User user, string refreshToken) =>
-        new(CreateAccessToken(user), refreshToken, (int)jwt.AccessTokenLifetime.TotalSeconds);
+    private IssuedTokens Issue(User user, string sessionId, string refreshToken) =>
+        new(CreateAccessToken(user, sessionId), refreshToken, (int)jwt.AccessTokenLifetime.TotalSeconds);
 
     /// <summary>
     /// Consumes <paramref name="refreshToken"/> and issues the next pair of its family; a second use of one token
@@ -59,19 +68,25 @@ public sealed partial class TokenIssuer(
         {
             case { Outcome: RotationOutcome.Rotated, Entry: { } entry }
                 when await db.Users.FindAsync([entry.UserId], cancellationToken) is { } user:
-                return new RefreshResult.Refreshed(user, Issue(user, replacement));
+                return new RefreshResult.Refreshed(user, Issue(user, entry.FamilyId, replacement));
             case { Outcome: RotationOutcome.ReuseDetected, Entry: { } reused }:
                 LogReuse(logger, reused.UserId, reused.FamilyId);
+                sessions.Ended([reused.FamilyId]);
                 return new RefreshResult.Refused(RotationOutcome.ReuseDetected);
             default:
                 return new RefreshResult.Refused(RotationOutcome.Rejected);
         }
     }
 
+    /// <summary>Ends the refresh token's session (logout).</summary>
     public Task RevokeAsync(string refreshToken, CancellationToken cancellationToken) =>
         refreshTokens.RevokeFamilyAsync(HashRefreshToken(refreshToken), cancellationToken);
 
-    public string CreateAccessToken(User user)
+    /// <summary>Ends every session of the user (logout everywhere).</summary>
+    public Task RevokeAllAsync(string userId, CancellationToken cancellationToken) =>
+        refreshTokens.RevokeUserAsync(userId, cancellationToken);
+
+    private string CreateAccessToken(User user, string sessionId)
     {
         var now = time.GetUtcNow().UtcDateTime;
         return Handler.CreateToken(new SecurityTokenDescriptor
@@ -87,6 +102,7 @@ public sealed partial class TokenIssuer(
             {
                 [JwtRegisteredClaimNames.Sub] = user.Id,
                 [JwtRegisteredClaimNames.Name] = user.Username,
+                [SessionClaim] = sessionId,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
             },
         });

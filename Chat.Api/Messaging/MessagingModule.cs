@@ -1,3 +1,4 @@
+using Chat.Api.Accounts;
 using Chat.Api.Platform;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
@@ -36,6 +37,9 @@ public static class MessagingModule
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            // Filters run in the order added, the first outermost: the session first, so a connection is tied to its
+            // session before anything else runs; then the per-user limits.
+            o.AddFilter<SessionFilter>();
             o.AddFilter<MessageRateLimitFilter>();
         });
 

@@ -31,6 +31,9 @@ public static class RedisKeys
 
     public static string RefreshFamily(string familyId) => RefreshFamilyPrefix + familyId;
 
+    /// <summary>A user's refresh-token families (sessions), scored by when each began.</summary>
+    public static string RefreshUser(string userId) => "chat:refresh-user:" + userId;
+
     public static string PresenceInstance(string instanceId) => PresenceInstancePrefix + instanceId;
 
     /// <summary>One partition of a rate limit shared by all instances.</summary>

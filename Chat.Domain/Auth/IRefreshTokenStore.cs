@@ -2,7 +2,7 @@ namespace Chat.Domain.Auth;
 
 /// <summary>
 /// A refresh token's server-side record. Every token of a family shares its user and its absolute expiry: rotation
-/// hands the family on, it never extends it.
+/// hands the family on, it never extends it. A family is a session: the access tokens issued with it name it.
 /// </summary>
 public sealed record RefreshTokenEntry(string UserId, string FamilyId, DateTimeOffset FamilyExpiresAt);
 
@@ -23,17 +23,27 @@ public enum RotationOutcome
 public sealed record RotationResult(RotationOutcome Outcome, RefreshTokenEntry? Entry);
 
 /// <summary>
-/// Refresh tokens by the hash of the token, never the token itself. Every operation is atomic: of concurrent
-/// rotations of one token exactly one succeeds.
+/// Refresh tokens by the hash of the token, never the token itself, and the families (sessions) they belong to.
+/// Every operation is atomic: of concurrent rotations of one token exactly one succeeds.
 /// </summary>
 public interface IRefreshTokenStore
 {
-    /// <summary>Keeps the first token of a new family.</summary>
-    Task StoreAsync(string tokenHash, RefreshTokenEntry entry, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Keeps the first token of a new family. When the user then has more than <paramref name="maxSessions"/> live
+    /// families, the oldest end.
+    /// </summary>
+    /// <returns>The ids of the families ended to make room.</returns>
+    Task<IReadOnlyList<string>> StoreAsync(string tokenHash, RefreshTokenEntry entry, int maxSessions, CancellationToken cancellationToken = default);
 
     /// <summary>Consumes a live token and makes <paramref name="replacementHash"/> the family's live token.</summary>
     Task<RotationResult> RotateAsync(string tokenHash, string replacementHash, CancellationToken cancellationToken = default);
 
     /// <summary>Revokes the token's family; unknown tokens are ignored.</summary>
     Task RevokeFamilyAsync(string tokenHash, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes every family of the user.</summary>
+    Task RevokeUserAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>Which of <paramref name="familyIds"/> are live: neither revoked nor expired.</summary>
+    Task<IReadOnlySet<string>> LiveFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default);
 }

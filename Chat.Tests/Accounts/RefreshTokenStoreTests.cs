@@ -21,7 +21,7 @@ public abstract class RefreshTokenStoreTests
         var store = await CreateStoreAsync();
         var family = NewFamily();
         var (first, second, third) = (NewHash(), NewHash(), NewHash());
-        await store.StoreAsync(first, family);
+        await store.StoreAsync(first, family, maxSessions: 10);
 
         var rotated = await store.RotateAsync(first, second);
         var again = await store.RotateAsync(second, third);
@@ -38,7 +38,7 @@ public abstract class RefreshTokenStoreTests
         var store = await CreateStoreAsync();
         var family = NewFamily();
         var (first, second, third) = (NewHash(), NewHash(), NewHash());
-        await store.StoreAsync(first, family);
+        await store.StoreAsync(first, family, maxSessions: 10);
         await store.RotateAsync(first, second);
 
         var result = await store.RotateAsync(second, third);
@@ -51,7 +51,7 @@ public abstract class RefreshTokenStoreTests
     {
         var store = await CreateStoreAsync();
         var (first, second, third) = (NewHash(), NewHash(), NewHash());
-        await store.StoreAsync(first, NewFamily());
+        await store.StoreAsync(first, NewFamily(), maxSessions: 10);
         await store.RotateAsync(first, second);
 
         var reuse = await store.RotateAsync(first, NewHash());
@@ -66,8 +66,8 @@ public abstract class RefreshTokenStoreTests
     {
         var store = await CreateStoreAsync();
         var (first, second, other) = (NewHash(), NewHash(), NewHash());
-        await store.StoreAsync(first, NewFamily());
-        await store.StoreAsync(other, NewFamily());
+        await store.StoreAsync(first, NewFamily(), maxSessions: 10);
+        await store.StoreAsync(other, NewFamily(), maxSessions: 10);
         await store.RotateAsync(first, second);
 
         await store.RevokeFamilyAsync(first);
@@ -82,7 +82,7 @@ public abstract class RefreshTokenStoreTests
     {
         var store = await CreateStoreAsync();
         var token = NewHash();
-        await store.StoreAsync(token, NewFamily());
+        await store.StoreAsync(token, NewFamily(), maxSessions: 10);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => store.RotateAsync(token, NewHash()))));
 
@@ -94,7 +94,7 @@ public abstract class RefreshTokenStoreTests
     {
         var store = await CreateStoreAsync();
         var token = NewHash();
-        await store.StoreAsync(token, NewFamily(TimeSpan.FromMilliseconds(300)));
+        await store.StoreAsync(token, NewFamily(TimeSpan.FromMilliseconds(300)), maxSessions: 10);
 
         await Eventually.TrueAsync(async () => (await store.RotateAsync(token, NewHash())) is { Outcome: RotationOutcome.Rejected });
     }
