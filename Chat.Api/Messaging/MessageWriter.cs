@@ -163,14 +163,11 @@ public sealed partial class MessageWriter(
         var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
         // Read under the users' locks: a block committed before this transaction got them refuses the send.
-        var blocks = (await db.Blocks.AsNoTracking()
-                .Where(b => EF.Constant(userIds).Contains(b.BlockerId) && EF.Constant(userIds).Contains(b.BlockedId))
-                .Select(b => new { b.BlockerId, b.BlockedId })
+        var blocks = (await ChatDbContext.Among(db.Blocks, "Blocks", "BlockerId", "BlockedId", userIds).AsNoTracking()
                 .ToListAsync(cancellationToken))
             .Select(b => (b.BlockerId, b.BlockedId))
             .ToHashSet();
-        var conversations = (await db.Conversations
-                .Where(c => EF.Constant(userIds).Contains(c.UserId) && EF.Constant(userIds).Contains(c.PeerId))
+        var conversations = (await ChatDbContext.Among(db.Conversations, "Conversations", "UserId", "PeerId", userIds)
                 .ToListAsync(cancellationToken))
             .ToDictionary(c => (c.UserId, c.PeerId));
 
@@ -271,12 +268,13 @@ public sealed partial class MessageWriter(
             return [];
         }
 
-        var senders = keyed.Select(p => p.SenderId).Distinct().ToList();
-        var keys = keyed.Select(p => p.Message.ClientMessageId!).Distinct().ToList();
-        var found = await db.Messages.AsNoTracking()
-            .Where(m => EF.Constant(senders).Contains(m.SenderId) && EF.Constant(keys).Contains(m.ClientMessageId!))
+        // Senders and keys in one list: a key that happens to equal a user id matches nothing extra that the
+        // dictionary below would keep, since it pairs each sender with its own keys.
+        var values = keyed.SelectMany(p => new[] { p.SenderId, p.Message.ClientMessageId! }).ToHashSet(StringComparer.Ordinal);
+        var found = await ChatDbContext.Among(db.Messages, "Messages", "SenderId", "ClientMessageId", values).AsNoTracking()
             .ToListAsync(cancellationToken);
-        return found.ToDictionary(m => (m.SenderId, m.ClientMessageId!));
+        var wanted = keyed.Select(p => (p.SenderId, p.Message.ClientMessageId!)).ToHashSet();
+        return found.Where(m => wanted.Contains((m.SenderId, m.ClientMessageId!))).ToDictionary(m => (m.SenderId, m.ClientMessageId!));
     }
 
     private sealed record PendingSend(string SenderId, OutgoingMessage Message, DateTimeOffset Deadline)

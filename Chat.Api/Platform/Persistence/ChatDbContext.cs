@@ -29,13 +29,28 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// user's view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two
     /// transactions locking overlapping sets never deadlock.
     /// </summary>
-    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        Users.FromSqlRaw(string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(0, ids.Count), ") ORDER BY Id", LockingClause), [.. ids.Order(StringComparer.Ordinal)])
+            .ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// The rows of <paramref name="table"/> whose two columns both hold one of <paramref name="ids"/>: the conversations,
+    /// blocks or messages among a batch's users. The SQL varies only with the number of ids (they go as parameters),
+    /// so EF compiles it once per count, where an inlined list would be a new query for every batch.
+    /// </summary>
+    /// <remarks>The names are the model's own, never input.</remarks>
+    public static IQueryable<T> Among<T>(DbSet<T> table, string tableName, string first, string second, IReadOnlyCollection<string> ids)
+        where T : class
     {
-        // Only placeholders are spliced in; the ids go as parameters.
-        var sql = "SELECT * FROM Users WHERE Id IN (" + string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => "{" + i + "}"))
-            + ") ORDER BY Id" + LockingClause;
-        return Users.FromSqlRaw(sql, [.. ids.Order(StringComparer.Ordinal)]).ToListAsync(cancellationToken);
+        string[] values = [.. ids];
+        var sql = string.Concat(
+            "SELECT * FROM ", tableName, " WHERE ", first, " IN (", Placeholders(0, values.Length), ") AND ", second,
+            " IN (", Placeholders(values.Length, values.Length), ")");
+        return table.FromSqlRaw(sql, [.. values, .. values]);
     }
+
+    /// <summary>"{0}, {1}, …" for FromSqlRaw: only placeholders are spliced into SQL.</summary>
+    private static string Placeholders(int from, int count) => string.Join(", ", Enumerable.Range(from, count).Select(i => "{" + i + "}"));
 
     /// <summary>A transaction for a write that starts with <see cref="LockUsersAsync"/>.</summary>
     public abstract Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken);
