@@ -4,15 +4,25 @@ using Chat.Bench;
 using Chat.Bench.Baseline;
 using Chat.Bench.Scenarios;
 
-// chat-bench baseline --urls http://127.0.0.1:5200
+// chat-bench baseline --urls http://127.0.0.1:5200                  the bare Kestrel WebSocket relay
+// chat-bench stock --urls URL [--redis CONFIG] [--signing-key K]    the stock SignalR hub (key: else Jwt__SigningKey)
 // chat-bench seed --users 20000 (--content-root DIR | --mysql CONNECTION)
-// chat-bench run --target chat|sdk|baseline --url URL --scenario s1|s2|s3|s4|s5 [--signing-key K] [--server-pid PID]
+// chat-bench run --target chat|stock|sdk|baseline --url URL --scenario s1|s2|s3|s4|s5 [--signing-key K] [--server-pid PID]
+//                [--backing-pids PID,PID (Redis, MariaDB: their CPU per message in s2)] [--comparison NAME (recorded)]
 //                [--receiver-url URL (s5: receivers on another instance)] [...]
 var options = Options.Parse(args.Skip(1));
 switch (args.FirstOrDefault())
 {
     case "baseline":
         await RelayServer.RunAsync(options.Get("urls", "http://127.0.0.1:5200"));
+        return 0;
+
+    case "stock":
+        await StockHubServer.RunAsync(
+            options.Get("urls", "http://127.0.0.1:5300"),
+            options.Find("signing-key") ?? Environment.GetEnvironmentVariable("Jwt__SigningKey")
+                ?? throw new ArgumentException("--signing-key or Jwt__SigningKey is required"),
+            options.Find("redis"));
         return 0;
 
     case "seed":
@@ -24,7 +34,10 @@ switch (args.FirstOrDefault())
             Enum.Parse<Target>(options.Get("target", "chat"), ignoreCase: true),
             new Uri(options.Get("url", "http://127.0.0.1:5100")),
             options.Find("signing-key"),
-            options.Find("server-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null);
+            options.Find("server-pid") is { } pid ? int.Parse(pid, CultureInfo.InvariantCulture) : null,
+            options.Find("backing-pids") is { } backing
+                ? backing.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray()
+                : null);
         var receiverBench = options.Find("receiver-url") is { } receiverUrl
             ? new Bench(bench.Target, new Uri(receiverUrl), options.Find("signing-key"), null)
             : bench;
@@ -40,12 +53,18 @@ switch (args.FirstOrDefault())
             "s4" => await Capacity.ConnectRateAsync(bench, options.Int("connections", 2000), options.Int("concurrency", 50)),
             _ => throw new ArgumentException($"Unknown scenario {scenario}"),
         };
-        result = new Dictionary<string, object> { ["scenario"] = scenario, ["target"] = bench.Target.ToString().ToLowerInvariant() }
-            .Concat(result).ToDictionary();
+        var head = new Dictionary<string, object?> { ["scenario"] = scenario, ["target"] = bench.Target.ToString().ToLowerInvariant() };
+        if (options.Find("comparison") is { } comparison)
+        {
+            // Which comparison the run belongs to (scripts/bench.sh: relay, stock or stock-redis).
+            head["comparison"] = comparison;
+        }
+
+        result = head.Concat(result).ToDictionary();
         Console.WriteLine(JsonSerializer.Serialize(result));
         return 0;
 
     default:
-        Console.Error.WriteLine("usage: chat-bench baseline|seed|run [--option value ...] (see scripts/bench.sh)");
+        Console.Error.WriteLine("usage: chat-bench baseline|stock|seed|run [--option value ...] (see scripts/bench.sh)");
         return 2;
 }

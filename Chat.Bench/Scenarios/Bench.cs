@@ -14,12 +14,21 @@ public enum Target
 
     /// <summary>The bare Kestrel relay.</summary>
     Baseline,
+
+    /// <summary>The stock SignalR hub (<c>chat-bench stock</c>): Chat's wire protocol, so driven exactly as Chat.</summary>
+    Stock,
 }
 
-/// <summary>What every scenario needs: how to connect user N, and how to read the server process.</summary>
-public sealed class Bench(Target target, Uri server, string? signingKey, int? serverPid)
+/// <summary>
+/// What every scenario needs: how to connect user N, and how to read the server process (and the processes it
+/// depends on, such as Redis and MariaDB: <paramref name="backingPids"/>).
+/// </summary>
+public sealed class Bench(Target target, Uri server, string? signingKey, int? serverPid, IReadOnlyList<int>? backingPids = null)
 {
     public Target Target => target;
+
+    /// <summary>Whether <see cref="BackingCpu"/> reads anything.</summary>
+    public bool HasBackingPids => backingPids is { Count: > 0 };
 
     public async Task<IBenchConnection> ConnectAsync(int user, CancellationToken cancellationToken = default) => target switch
     {
@@ -29,7 +38,7 @@ public sealed class Bench(Target target, Uri server, string? signingKey, int? se
     };
 
     private string Token(int user) =>
-        BenchUsers.AccessToken(signingKey ?? throw new ArgumentException("--signing-key is required for Chat"), user);
+        BenchUsers.AccessToken(signingKey ?? throw new ArgumentException("--signing-key is required for Chat and the stock hub"), user);
 
     /// <summary>Connects users [first, first + count) with bounded concurrency.</summary>
     public async Task<IBenchConnection[]> ConnectManyAsync(int first, int count, int concurrency = 32)
@@ -41,13 +50,13 @@ public sealed class Bench(Target target, Uri server, string? signingKey, int? se
     }
 
     /// <summary>The server's CPU time so far (user + system), from /proc.</summary>
-    public TimeSpan ServerCpu()
-    {
-        if (serverPid is not { } pid)
-        {
-            return TimeSpan.Zero;
-        }
+    public TimeSpan ServerCpu() => serverPid is { } pid ? ProcessCpu(pid) : TimeSpan.Zero;
 
+    /// <summary>The CPU time so far of the backing processes (Redis, MariaDB), summed.</summary>
+    public TimeSpan BackingCpu() => (backingPids ?? []).Aggregate(TimeSpan.Zero, (total, pid) => total + ProcessCpu(pid));
+
+    private static TimeSpan ProcessCpu(int pid)
+    {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);

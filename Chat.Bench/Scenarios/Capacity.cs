@@ -6,7 +6,7 @@ namespace Chat.Bench.Scenarios;
 public static class Capacity
 {
     /// <summary>S1: server memory as authenticated idle connections are added, and the bytes each one costs.</summary>
-    public static async Task<Dictionary<string, object>> IdleAsync(Bench bench, int[] levels)
+    public static async Task<Dictionary<string, object?>> IdleAsync(Bench bench, int[] levels)
     {
         var connections = new List<Protocol.IBenchConnection>();
         using var stop = new CancellationTokenSource();
@@ -37,7 +37,7 @@ public static class Capacity
         stop.Cancel();
         await keepAlive;
         await Bench.DisposeAllAsync(connections);
-        return new Dictionary<string, object>
+        return new Dictionary<string, object?>
         {
             ["connectionsHeld"] = held,
             ["rssMiB"] = points.ToDictionary(p => p.Connections.ToString(System.Globalization.CultureInfo.InvariantCulture), p => Math.Round(p.Rss / 1048576.0, 1)),
@@ -46,7 +46,7 @@ public static class Capacity
     }
 
     /// <summary>S4: authenticated connects per second (WebSocket upgrade plus SignalR handshake) and their p99.</summary>
-    public static async Task<Dictionary<string, object>> ConnectRateAsync(Bench bench, int count, int concurrency)
+    public static async Task<Dictionary<string, object?>> ConnectRateAsync(Bench bench, int count, int concurrency)
     {
         var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
         var gate = new Lock();
@@ -64,7 +64,7 @@ public static class Capacity
         });
         var seconds = Bench.Seconds(started);
         await Bench.DisposeAllAsync(connections);
-        return new Dictionary<string, object>
+        return new Dictionary<string, object?>
         {
             ["connections"] = count,
             ["concurrency"] = concurrency,

@@ -13,7 +13,7 @@ public static class Throughput
     public const string Text = "a benchmark message of some 40 bytes..";
     private static readonly TimeSpan IdleSettle = TimeSpan.FromSeconds(15);
 
-    public static async Task<Dictionary<string, object>> RunAsync(
+    public static async Task<Dictionary<string, object?>> RunAsync(
         Bench bench, Bench receiverBench, int pairs, int idle, int window, TimeSpan warmup, TimeSpan duration)
     {
         var senders = await bench.ConnectManyAsync(0, pairs);
@@ -55,11 +55,11 @@ public static class Throughput
             .ToList();
 
         await Task.Delay(warmup);
-        var (delivered0, cpu0, clientCpu0, started) =
-            (Interlocked.Read(ref delivered), bench.ServerCpu(), Environment.CpuUsage.TotalTime, Stopwatch.GetTimestamp());
+        var (delivered0, cpu0, backingCpu0, clientCpu0, started) =
+            (Interlocked.Read(ref delivered), bench.ServerCpu(), bench.BackingCpu(), Environment.CpuUsage.TotalTime, Stopwatch.GetTimestamp());
         await Task.Delay(duration);
-        var (delivered1, cpu1, clientCpu, seconds) =
-            (Interlocked.Read(ref delivered), bench.ServerCpu(), Bench.ClientCpuPercent(clientCpu0, started), Bench.Seconds(started));
+        var (delivered1, cpu1, backingCpu1, clientCpu, seconds) =
+            (Interlocked.Read(ref delivered), bench.ServerCpu(), bench.BackingCpu(), Bench.ClientCpuPercent(clientCpu0, started), Bench.Seconds(started));
 
         Volatile.Write(ref running, false);
         await Task.WhenAny(Task.WhenAll(loops), Task.Delay(TimeSpan.FromSeconds(10)));
@@ -68,16 +68,24 @@ public static class Throughput
         await Bench.DisposeAllAsync([.. senders, .. receivers, .. idlers]);
 
         var messages = delivered1 - delivered0;
-        return new Dictionary<string, object>
+        double PerMessage(TimeSpan cpu) => messages == 0 ? 0 : Math.Round(cpu.TotalMicroseconds / messages, 2);
+        var result = new Dictionary<string, object?>
         {
             ["pairs"] = pairs,
             ["idle"] = idle,
             ["window"] = window,
             ["placement"] = ReferenceEquals(bench, receiverBench) ? "same" : "cross",
             ["messagesPerSecond"] = Math.Round(messages / seconds),
-            ["serverCpuMicrosecondsPerMessage"] = messages == 0 ? 0 : Math.Round((cpu1 - cpu0).TotalMicroseconds / messages, 2),
+            ["serverCpuMicrosecondsPerMessage"] = PerMessage(cpu1 - cpu0),
             ["clientCpuPercent"] = clientCpu,
             ["failedSends"] = failed,
         };
+        if (bench.HasBackingPids)
+        {
+            // Redis's and MariaDB's CPU per message (--backing-pids), which the server's figure does not include.
+            result["backingCpuMicrosecondsPerMessage"] = PerMessage(backingCpu1 - backingCpu0);
+        }
+
+        return result;
     }
 }
