@@ -1,6 +1,7 @@
 using Chat.Domain.Messaging;
 using Chat.Domain.Users;
 using System.Data;
+using System.Numerics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -29,24 +30,43 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// user's view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two
     /// transactions locking overlapping sets never deadlock.
     /// </summary>
-    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
-        Users.FromSqlRaw(string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(0, ids.Count), ") ORDER BY Id", LockingClause), [.. ids.Order(StringComparer.Ordinal)])
+    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        var values = Padded(ids);
+        return Users.FromSqlRaw(string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(0, values.Length), ") ORDER BY Id", LockingClause), values)
             .ToListAsync(cancellationToken);
+    }
 
     /// <summary>
     /// The rows of <paramref name="table"/> whose two columns both hold one of <paramref name="ids"/>: the conversations,
-    /// blocks or messages among a batch's users. The SQL varies only with the number of ids (they go as parameters),
-    /// so EF compiles it once per count, where an inlined list would be a new query for every batch.
+    /// blocks or messages among a batch's users.
     /// </summary>
     /// <remarks>The names are the model's own, never input.</remarks>
     public static IQueryable<T> Among<T>(DbSet<T> table, string tableName, string first, string second, IReadOnlyCollection<string> ids)
         where T : class
     {
-        string[] values = [.. ids];
+        var values = Padded(ids);
         var sql = string.Concat(
             "SELECT * FROM ", tableName, " WHERE ", first, " IN (", Placeholders(0, values.Length), ") AND ", second,
             " IN (", Placeholders(values.Length, values.Length), ")");
         return table.FromSqlRaw(sql, [.. values, .. values]);
+    }
+
+    /// <summary>
+    /// The ids in order, repeated to the next power of two. Raw SQL is compiled once per distinct text, and a batch's
+    /// number of ids varies: padded, every list of up to 512 ids is one of ten texts, not one of 512, and EF does not
+    /// spend the first minutes of a busy instance compiling (an id twice in an IN list matches what it matched once).
+    /// </summary>
+    private static object[] Padded(IReadOnlyCollection<string> ids)
+    {
+        var ordered = ids.Order(StringComparer.Ordinal).ToArray();
+        var padded = new object[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, ordered.Length))];
+        for (var i = 0; i < padded.Length; i++)
+        {
+            padded[i] = ordered[Math.Min(i, ordered.Length - 1)];
+        }
+
+        return padded;
     }
 
     /// <summary>"{0}, {1}, …" for FromSqlRaw: only placeholders are spliced into SQL.</summary>
