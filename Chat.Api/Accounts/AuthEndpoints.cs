@@ -92,9 +92,9 @@ public static class AuthEndpoints
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Username))
+        if (AccountRules.LoginError(request.Username) is { } loginError)
         {
-            errors["username"] = ["Username or email is required."];
+            errors["username"] = [loginError];
         }
 
         // Longer than any password we accept: rejected before any hashing work.
