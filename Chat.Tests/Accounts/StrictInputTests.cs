@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Chat.Api.Platform.Persistence;
 using Chat.Tests.Fixtures;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests.Accounts;
 
-/// <summary>What the auth endpoints refuse before doing any work: names that are not exact, identifiers too long.</summary>
+/// <summary>What the auth endpoints refuse before doing any work: names that are not exact, identifiers and bodies too long.</summary>
 [Collection(MySqlRedisChat.Name)]
 public sealed class StrictInputTests(MySqlRedisChat chat)
 {
@@ -49,5 +50,67 @@ public sealed class StrictInputTests(MySqlRedisChat chat)
 
         var longest = await App.LoginAsync(new string('a', 242) + "@example.com", "password123");
         Assert.Equal(HttpStatusCode.Unauthorized, longest.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_20_KB_login_body_is_a_413_problem_with_a_Content_Length()
+    {
+        var body = LoginBody(20 * 1024);
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        var response = await App.Http.PostAsync("/api/auth/login", content);
+
+        await AssertTooLargeAsync(response);
+    }
+
+    [Fact]
+    public async Task A_20_KB_login_body_is_a_413_problem_when_chunked_without_a_Content_Length()
+    {
+        using var content = new StreamContent(new UnseekableStream(LoginBody(20 * 1024)));
+        content.Headers.ContentType = new("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        var response = await App.Http.SendAsync(request);
+
+        Assert.Null(response.RequestMessage?.Content?.Headers.ContentLength);
+        await AssertTooLargeAsync(response);
+    }
+
+    [Fact]
+    public async Task A_body_of_16_KiB_exactly_is_read_and_answered()
+    {
+        using var content = new ByteArrayContent(LoginBody(16 * 1024));
+        content.Headers.ContentType = new("application/json");
+
+        var response = await App.Http.PostAsync("/api/auth/login", content);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    private static async Task AssertTooLargeAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(413, problem.GetProperty("status").GetInt32());
+    }
+
+    /// <summary>A valid login request (of nobody) padded with a long unknown property to exactly <paramref name="size"/> bytes.</summary>
+    private static byte[] LoginBody(int size)
+    {
+        const string start = "{\"username\":\"nobody_at_all\",\"password\":\"password123\",\"padding\":\"";
+        const string end = "\"}";
+        var body = start + new string('x', size - start.Length - end.Length) + end;
+        var bytes = Encoding.UTF8.GetBytes(body);
+        Assert.Equal(size, bytes.Length);
+        return bytes;
+    }
+
+    /// <summary>A body whose length the client cannot know in advance, so it goes chunked.</summary>
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 }
