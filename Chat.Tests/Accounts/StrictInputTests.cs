@@ -95,6 +95,7 @@ public sealed class StrictInputTests(MySqlRedisChat chat)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(413, problem.GetProperty("status").GetInt32());
+        Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
     }
 
     /// <summary>A valid login request (of nobody) padded with a long unknown property to exactly <paramref name="size"/> bytes.</summary>
