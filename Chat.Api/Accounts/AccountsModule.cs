@@ -47,12 +47,13 @@ public static class AccountsModule
         }
 
         services.AddOptions<AuthRateLimitOptions>().BindConfiguration(AuthRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        // The client address is the peer's, or X-Forwarded-For's when the peer is a trusted proxy (UsePlatform).
+        // The client address is the peer's, or X-Forwarded-For's when the peer is a trusted proxy (UsePlatform); an
+        // IPv6 client spends its /64's budget.
         services.AddRateLimiter(o => o.AddPolicy(AuthRateLimit, context =>
         {
             var options = context.RequestServices.GetRequiredService<IOptions<AuthRateLimitOptions>>().Value;
             return context.RequestServices.GetRequiredService<IRateLimitPartitions>().FixedWindow(
-                AuthRateLimit, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", options.PermitLimit, options.Window);
+                AuthRateLimit, ClientAddress.PartitionKey(context.Connection.RemoteIpAddress), options.PermitLimit, options.Window);
         }));
         return builder;
     }
