@@ -14,7 +14,8 @@ namespace Chat.Api.Accounts;
 
 /// <summary>
 /// Signup, login, refresh and logout (<see cref="AuthEndpoints"/>): passwords, token issuing, the refresh-token
-/// store (Redis or in-process), the JWT bearer scheme every other feature authenticates with, and the auth budget.
+/// store (Redis or in-process), the JWT bearer scheme every other feature authenticates with, the auth budget per
+/// client address and the failed-login budget per account.
 /// </summary>
 public static class AccountsModule
 {
@@ -55,6 +56,8 @@ public static class AccountsModule
             return context.RequestServices.GetRequiredService<IRateLimitPartitions>().FixedWindow(
                 AuthRateLimit, ClientAddress.PartitionKey(context.Connection.RemoteIpAddress), options.PermitLimit, options.Window);
         }));
+        services.AddOptions<FailedLoginOptions>().BindConfiguration(FailedLoginOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<FailedLogins>();
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using Chat.Api.Platform.OpenApi;
+using Chat.Api.Platform.RateLimiting;
 using Chat.Domain;
 using Chat.Domain.Users;
 using Chat.Api.Users;
@@ -88,7 +89,9 @@ public static class AuthEndpoints
         LoginRequest request,
         ChatDbContext db,
         Passwords passwords,
+        FailedLogins failedLogins,
         TokenIssuer tokens,
+        HttpResponse response,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
@@ -110,6 +113,14 @@ public static class AuthEndpoints
 
         var name = User.Normalize(request.Username!);
         var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == name || u.NormalizedEmail == name, cancellationToken);
+
+        // Taken before the password is verified and given back only when it is right (FailedLogins says why).
+        var attempt = await failedLogins.TakeAsync(user, name);
+        if (!attempt.IsAcquired)
+        {
+            return RateLimitRejection.TooManyRequests(response, attempt.RetryAfter, "Too many failed logins for this account.");
+        }
+
         var verified = passwords.Verify(user, request.Password!);
         if (verified == PasswordVerificationResult.Failed)
         {
@@ -117,6 +128,8 @@ public static class AuthEndpoints
                 title: "Invalid username or password.",
                 statusCode: StatusCodes.Status401Unauthorized);
         }
+
+        await attempt.ReturnAsync();
 
         if (verified == PasswordVerificationResult.SuccessRehashNeeded)
         {
