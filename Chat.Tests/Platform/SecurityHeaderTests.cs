@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Chat.Tests.Fixtures;
 
 namespace Chat.Tests.Platform;
@@ -69,5 +71,22 @@ public sealed class SecurityHeaderTests(MySqlRedisChat chat)
             AssertEveryResponseHeader(response);
             Assert.Equal(["'self'"], PolicyOf(response)["default-src"]);
         }
+    }
+
+    [Fact]
+    public async Task An_Unsplash_photo_off_images_unsplash_com_which_the_policy_would_block_is_not_taken()
+    {
+        await using var unsplash = await FakeUnsplash.StartAsync();
+        unsplash.Answer = FakeUnsplash.Behaviour.PhotoElsewhere;
+        await using var app = chat.StartInstance(new Dictionary<string, string?>
+        {
+            ["Unsplash:AccessKey"] = "test-access-key",
+            ["Unsplash:BaseUrl"] = unsplash.BaseUrl,
+        });
+
+        var user = await app.CreateUserAsync();
+
+        var me = await (await app.GetAsync("/api/users/me", user.AccessToken)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith("https://www.gravatar.com/avatar/", me.GetProperty("avatarUrl").GetString());
     }
 }
