@@ -14,7 +14,8 @@ namespace Chat.Api.Accounts;
 
 /// <summary>
 /// Signup, login, refresh and logout (<see cref="AuthEndpoints"/>): passwords, token issuing, the refresh-token
-/// store (Redis or in-process), the JWT bearer scheme every other feature authenticates with, and the auth budget.
+/// store (Redis or in-process), the JWT bearer scheme every other feature authenticates with, the auth budget per
+/// client address and the failed-login budget per account.
 /// </summary>
 public static class AccountsModule
 {
@@ -50,13 +51,16 @@ public static class AccountsModule
         }
 
         services.AddOptions<AuthRateLimitOptions>().BindConfiguration(AuthRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        // The client address is the peer's, or X-Forwarded-For's when the peer is a trusted proxy (UsePlatform).
+        // The client address is the peer's, or X-Forwarded-For's when the peer is a trusted proxy (UsePlatform); an
+        // IPv6 client spends its /64's budget.
         services.AddRateLimiter(o => o.AddPolicy(AuthRateLimit, context =>
         {
             var options = context.RequestServices.GetRequiredService<IOptions<AuthRateLimitOptions>>().Value;
             return context.RequestServices.GetRequiredService<IRateLimitPartitions>().FixedWindow(
-                AuthRateLimit, context.Connection.RemoteIpAddress?.ToString() ?? "unknown", options.PermitLimit, options.Window);
+                AuthRateLimit, ClientAddress.PartitionKey(context.Connection.RemoteIpAddress), options.PermitLimit, options.Window);
         }));
+        services.AddOptions<FailedLoginOptions>().BindConfiguration(FailedLoginOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<FailedLogins>();
         return builder;
     }
 

@@ -1,4 +1,5 @@
 using Chat.Api.Platform.OpenApi;
+using Chat.Api.Platform.RateLimiting;
 using Chat.Domain;
 using Chat.Domain.Users;
 using System.Security.Claims;
@@ -93,13 +94,15 @@ public static class AuthEndpoints
         LoginRequest request,
         ChatDbContext db,
         Passwords passwords,
+        FailedLogins failedLogins,
         TokenIssuer tokens,
+        HttpResponse response,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.Username))
+        if (AccountRules.LoginError(request.Username) is { } loginError)
         {
-            errors["username"] = ["Username or email is required."];
+            errors["username"] = [loginError];
         }
 
         // Longer than any password we accept: rejected before any hashing work.
@@ -115,6 +118,14 @@ public static class AuthEndpoints
 
         var name = User.Normalize(request.Username!);
         var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == name || u.NormalizedEmail == name, cancellationToken);
+
+        // Taken before the password is verified and given back only when it is right (FailedLogins says why).
+        var attempt = await failedLogins.TakeAsync(user, name);
+        if (!attempt.IsAcquired)
+        {
+            return RateLimitRejection.TooManyRequests(response, attempt.RetryAfter, "Too many failed logins for this account.");
+        }
+
         var verified = passwords.Verify(user, request.Password!);
         if (verified == PasswordVerificationResult.Failed)
         {
@@ -122,6 +133,8 @@ public static class AuthEndpoints
                 title: "Invalid username or password.",
                 statusCode: StatusCodes.Status401Unauthorized);
         }
+
+        await attempt.ReturnAsync();
 
         if (verified == PasswordVerificationResult.SuccessRehashNeeded)
         {

@@ -1,6 +1,7 @@
 using Chat.Api.Platform.OpenApi;
 using Chat.Api.Platform.Persistence;
 using Chat.Api.Platform.RateLimiting;
+using Chat.Api.Platform.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
@@ -125,18 +126,21 @@ public static class PlatformModule
     }
 
     /// <summary>
-    /// The middleware every request passes, in order: the client's real address first (rate limits key on it), errors
-    /// as problems, the page's static files, Swagger, then who the caller is, and only then the limits that key on it.
+    /// The middleware every request passes, in order: the headers every response carries, the client's real address
+    /// (rate limits key on it), errors as problems, the <c>/api</c> body limit, the page's static files, Swagger, then
+    /// who the caller is, and only then the limits that key on it.
     /// </summary>
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseApiBodyLimit();
 
-        // The browser client (wwwroot): index.html at "/".
+        // The browser client (wwwroot): index.html at "/", under the page's Content-Security-Policy.
         app.UseDefaultFiles();
-        app.UseStaticFiles();
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = SecurityHeaders.AddPagePolicy });
 
         if (app.Services.GetRequiredService<IOptions<SwaggerOptions>>().Value.Enabled)
         {

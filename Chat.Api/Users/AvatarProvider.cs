@@ -17,6 +17,9 @@ internal sealed partial class AvatarProvider(HttpClient http, IOptions<UnsplashO
 {
     public const int Size = 256;
 
+    /// <summary>Where Unsplash serves its photos; the page's Content-Security-Policy allows it.</summary>
+    public const string ImageHost = "images.unsplash.com";
+
     public bool UnsplashConfigured => !string.IsNullOrWhiteSpace(options.Value.AccessKey);
 
     public string GravatarUrl(string email)
@@ -45,7 +48,9 @@ internal sealed partial class AvatarProvider(HttpClient http, IOptions<UnsplashO
             }
 
             var photo = await response.Content.ReadFromJsonAsync<UnsplashPhoto>(cancellationToken);
-            if (photo?.Urls?.Small is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttps)
+            // Only Unsplash's image host: the page's Content-Security-Policy loads no image from anywhere else.
+            if (photo?.Urls?.Small is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+                && uri.Scheme == Uri.UriSchemeHttps && uri.IsDefaultPort && uri.Host == ImageHost)
             {
                 return url;
             }

@@ -12,7 +12,11 @@ public static partial class AccountRules
     public const int PasswordMinLength = 8;
     public const int PasswordMaxLength = 128;
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]+$", RegexOptions.CultureInvariant)]
+    /// <summary>A login names a username or an email, so it is never longer than the longest email.</summary>
+    public const int LoginMaxLength = EmailMaxLength;
+
+    // \A and \z anchor the whole string: .NET's $ also matches before a final "\n", which let "probe1\n" through.
+    [GeneratedRegex(@"\A[A-Za-z0-9_.-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex UsernameCharacters();
 
     public static string? UsernameError(string? username) => username switch
@@ -22,6 +26,14 @@ public static partial class AccountRules
             $"Username must be {UsernameMinLength} to {UsernameMaxLength} characters long.",
         _ when !UsernameCharacters().IsMatch(username) =>
             "Username may contain only letters, digits, '_', '.' and '-'.",
+        _ => null,
+    };
+
+    /// <summary>What is wrong with the username or email typed at login; null when it may name an account.</summary>
+    public static string? LoginError(string? login) => login switch
+    {
+        _ when string.IsNullOrWhiteSpace(login) => "Username or email is required.",
+        { Length: > LoginMaxLength } => $"Username or email must be at most {LoginMaxLength} characters long.",
         _ => null,
     };
 

@@ -20,7 +20,26 @@ public sealed class AccountRulesTests
     [InlineData("at@sign")]
     [InlineData("colon:name")]
     [InlineData("émile")]
+    [InlineData("probe1\n")]
+    [InlineData("probe1\r\n")]
+    [InlineData("probe1 ")]
+    [InlineData(" probe1")]
+    [InlineData("\nprobe1")]
     public void Rejects_other_usernames(string? username) => Assert.NotNull(AccountRules.UsernameError(username));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    public void A_login_names_someone(string? login) => Assert.NotNull(AccountRules.LoginError(login));
+
+    [Fact]
+    public void A_login_is_at_most_254_characters_the_longest_email()
+    {
+        Assert.Null(AccountRules.LoginError(new string('a', 254)));
+        Assert.NotNull(AccountRules.LoginError(new string('a', 255)));
+        Assert.Null(AccountRules.LoginError("alice"));
+    }
 
     [Theory]
     [InlineData("a@example.com")]

@@ -22,6 +22,9 @@ public sealed class FakeUnsplash : IAsyncDisposable
         ServerError,
         Slow,
         MalformedJson,
+
+        /// <summary>A photo whose URL is on a host other than images.unsplash.com.</summary>
+        PhotoElsewhere,
     }
 
     public Behaviour Answer { get; set; } = Behaviour.Photo;
@@ -62,6 +65,8 @@ public sealed class FakeUnsplash : IAsyncDisposable
                 return Results.Json(new { urls = new { small = PhotoUrl } });
             case Behaviour.MalformedJson:
                 return Results.Text("{\"urls\": {\"small\": ", "application/json");
+            case Behaviour.PhotoElsewhere:
+                return Results.Json(new { id = "fake", urls = new { small = "https://images.example.com/photo-fake?w=400" } });
             default:
                 return Results.Json(new { id = "fake", urls = new { small = PhotoUrl } });
         }

@@ -16,17 +16,29 @@ public interface IRateLimitPartitions
 
     /// <summary>A bucket of <paramref name="burst"/> tokens that refills at <paramref name="tokensPerSecond"/>.</summary>
     RateLimitPartition<string> TokenBucket(string limit, string partition, int tokensPerSecond, int burst);
+
+    /// <summary>
+    /// Takes one of <c>permitLimit</c> permits per fixed <c>window</c>, a permit that can be given back
+    /// (<see cref="WindowPermit.ReturnAsync"/>): for budgets that only some outcomes spend, taken before the outcome is
+    /// known, so that callers racing each other can never together get past the budget. A refused take spends nothing.
+    /// </summary>
+    ValueTask<WindowPermit> TakeReturnableAsync(string limit, string partition, int permitLimit, TimeSpan window);
 }
 
-/// <summary>Single-instance mode: the framework's own limiters.</summary>
-internal sealed class LocalRateLimitPartitions : IRateLimitPartitions
+/// <summary>Single-instance mode: the framework's own limiters, and this process's returnable windows.</summary>
+internal sealed class LocalRateLimitPartitions(TimeProvider time) : IRateLimitPartitions
 {
+    private readonly LocalReturnableWindows returnable = new(time);
+
     // Driven by a partitioned limiter (no auto-replenishment), limiters refill as they are asked.
     public RateLimitPartition<string> FixedWindow(string limit, string partition, int permitLimit, TimeSpan window) =>
         RateLimitPartition.GetFixedWindowLimiter(partition, _ => FixedWindowOptions(permitLimit, window, autoReplenishment: false));
 
     public RateLimitPartition<string> TokenBucket(string limit, string partition, int tokensPerSecond, int burst) =>
         RateLimitPartition.GetTokenBucketLimiter(partition, _ => TokenBucketOptions(tokensPerSecond, burst, autoReplenishment: false));
+
+    public ValueTask<WindowPermit> TakeReturnableAsync(string limit, string partition, int permitLimit, TimeSpan window) =>
+        ValueTask.FromResult(returnable.Take($"{limit}:{partition}", permitLimit, window));
 
     internal static FixedWindowRateLimiterOptions FixedWindowOptions(int permitLimit, TimeSpan window, bool autoReplenishment) => new()
     {
