@@ -38,8 +38,17 @@ internal sealed class InProcessUserPresence(IOptions<PresenceOptions> options, T
     public Task<IReadOnlyCollection<string>> GetOnlineUserIdsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyCollection<string>>(Counts.Users.ToArray());
 
-    public Task<IReadOnlySet<string>> WhichOnlineAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlySet<string>>(userIds.Where(id => Counts.Of(id) > 0).ToHashSet(StringComparer.Ordinal));
+    public Task<IReadOnlySet<string>> WhichOnlineAsync(IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default)
+    {
+        var graceStart = time.GetUtcNow() - options.Value.Grace;
+        lock (gate)
+        {
+            // Within the grace period a user is still online as contacts see it: no UserOffline has gone out.
+            return Task.FromResult<IReadOnlySet<string>>(userIds
+                .Where(id => Counts.Of(id) > 0 || (away.TryGetValue(id, out var since) && since > graceStart))
+                .ToHashSet(StringComparer.Ordinal));
+        }
+    }
 
     public Task<IReadOnlyList<Departure>> TakeDeparturesAsync(CancellationToken cancellationToken = default)
     {

@@ -74,14 +74,21 @@ internal sealed partial class RedisUserPresence(
         return users
         """);
 
-    // KEYS: the instance set, the away set; ARGV: the hash prefix, then user ids. Returns the online ones.
+    // KEYS: the instance set, the away set; ARGV: the hash prefix, the grace period (ms), then user ids. Returns the
+    // online ones: with a live connection, or gone for less than the grace period (no UserOffline has gone out).
     private static readonly string Which = string.Join('\n', Now, """
         local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
         local online = {}
-        for i = 2, #ARGV do
+        for i = 3, #ARGV do
+            local found = false
             for _, id in ipairs(live) do
-                if redis.call('HEXISTS', ARGV[1] .. id, ARGV[i]) == 1 then online[#online + 1] = ARGV[i]; break end
+                if redis.call('HEXISTS', ARGV[1] .. id, ARGV[i]) == 1 then found = true; break end
             end
+            if not found then
+                local since = redis.call('ZSCORE', KEYS[2], ARGV[i])
+                found = since and tonumber(since) > now - tonumber(ARGV[2])
+            end
+            if found then online[#online + 1] = ARGV[i] end
         end
         return online
         """);
@@ -166,7 +173,9 @@ internal sealed partial class RedisUserPresence(
         }
 
         var online = (string[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            Which, [RedisKeys.PresenceInstances], [RedisKeys.PresenceInstancePrefix, .. userIds.Select(id => (RedisValue)id)]))!;
+            Which,
+            [RedisKeys.PresenceInstances, RedisKeys.PresenceAway],
+            [RedisKeys.PresenceInstancePrefix, (long)Options.Grace.TotalMilliseconds, .. userIds.Select(id => (RedisValue)id)]))!;
         return online.ToHashSet(StringComparer.Ordinal);
     }
 

@@ -40,10 +40,9 @@ public static class BlockEndpoints
         var blocked = await db.Blocks.AsNoTracking()
             .Where(b => b.BlockerId == me)
             .Join(db.Users, b => b.BlockedId, u => u.Id, (b, u) => new { b.CreatedAt, User = new UserSummary(u.Id, u.Username, u.AvatarUrl) })
-            .OrderBy(b => b.CreatedAt)
-            .Select(b => b.User)
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(blocked);
+        // Ordered here: SQLite cannot order by a DateTimeOffset column.
+        return TypedResults.Ok(blocked.OrderBy(b => b.CreatedAt).Select(b => b.User).ToList());
     }
 
     static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Block(
