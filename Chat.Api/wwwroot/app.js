@@ -5,10 +5,12 @@
 //   sync.js          the conversation list at sign-in, /api/sync after every (re)connect, the live events
 //   messages.js      the conversations' data: merging messages by id, unread counts, read markers
 //   outbox.js        sending with a clientMessageId, pending until acknowledged, sent again after a reconnect
-//   people.js        who is online (polled), the profiles seen
-//   sidebar.js       the conversation list and the people online
+//   people.js        the profiles seen, and presence (UserOnline / UserOffline, "last seen …")
+//   typing.js        "<name> is typing…" (UserTyping), and Typing while I type
+//   blocking.js      the users I block, Block / Unblock
+//   sidebar.js       the conversation list
 //   search.js        finding people by name
-//   conversation.js  the open conversation: history, message states, marking read
+//   conversation.js  the open conversation: header, history, message states, marking read
 //   composer.js      the message box
 //   auth.js          the log-in and sign-up forms
 //   ui.js            the page's elements, the render pass, shared DOM helpers
@@ -16,8 +18,9 @@
 
 import { postJson } from './api.js';
 import { wireAuthForms } from './auth.js';
+import { loadBlocked, toggleBlock } from './blocking.js';
 import {
-  messageRejected, onComposerKeydown, refreshComposer, sendFromComposer,
+  messageRejected, onComposerInput, onComposerKeydown, refreshComposer, renderComposer, sendFromComposer,
 } from './composer.js';
 import {
   closeConversation, loadOlder, messageAction, openConversation, renderConversation, retryHistory, scrollToNewest,
@@ -27,12 +30,13 @@ import { totalUnread } from './messages.js';
 import {
   discardMessage, onRejected, restoreOutbox, resendAll, retryMessage,
 } from './outbox.js';
-import { pollNow, stopPolling } from './people.js';
+import { startPresenceClock, userCameOnline, userWentOffline } from './people.js';
 import { clearSearch, onSearchInput, onSearchKeydown, renderSearch } from './search.js';
 import { forgetSession, onSessionEnded, restoreSession, storeSession } from './session.js';
 import { loadMoreConversations, onPeopleKeydown, personClicked, renderSidebar } from './sidebar.js';
 import { clearUserData, state } from './state.js';
 import { liveRead, messageArrived, requestSync, startSync } from './sync.js';
+import { peerTyping, renderTyping } from './typing.js';
 import {
   dom, hideBanner, invalidate, onRender, showAuthView, showBanner, showChatView,
 } from './ui.js';
@@ -49,15 +53,16 @@ function enterChat() {
   showChatView(state.session.user);
   restoreOutbox();
   startSync();
+  loadBlocked();
+  startPresenceClock();
   hub.connect();
-  pollNow();
   invalidate();
 }
 
-/** Connected, reconnected, or the connection renewed: catch up, and send what waits. */
+/** Connected, reconnected, or the connection renewed: catch up (messages, presence, blocks), and send what waits. */
 function onConnected() {
-  pollNow();
   requestSync();
+  loadBlocked();
   resendAll();
   invalidate(); // marks the open conversation read if that waited for the connection
 }
@@ -66,15 +71,15 @@ function onConnected() {
 function endSession(message) {
   state.epoch++;
   hub.disconnect();
-  stopPolling();
   forgetSession();
   clearUserData();
   closeConversation();
   clearSearch();
   dom.conversationList.replaceChildren();
-  dom.peopleList.replaceChildren();
   dom.input.value = '';
   refreshComposer();
+  renderComposer();
+  renderTyping();
   document.title = 'Chat';
   showAuthView();
   if (message) showBanner(message, { kind: 'info', scope: 'session' });
@@ -104,12 +109,17 @@ function wireEvents() {
   onRender(renderSidebar);
   onRender(renderSearch);
   onRender(renderConversation);
+  onRender(renderTyping);
+  onRender(renderComposer);
   onRender(updateTitle);
 
   hub.on('ReceiveMessage', messageArrived);
   hub.on('MessageSent', messageArrived);
   hub.on('MessagesRead', liveRead);
   hub.on('SyncNeeded', requestSync);
+  hub.on('UserOnline', userCameOnline);
+  hub.on('UserOffline', userWentOffline);
+  hub.on('UserTyping', peerTyping);
   hub.onConnected(onConnected);
   onRejected(messageRejected);
 
@@ -128,17 +138,16 @@ function wireEvents() {
     clearSearch();
     openConversation(id, { focusInput: true });
   });
-  for (const list of [dom.conversationList, dom.peopleList]) {
-    list.addEventListener('click', (event) => {
-      const id = personClicked(event);
-      if (id !== null) openConversation(id, { focusInput: true });
-    });
-  }
-  for (const list of [dom.searchResults, dom.conversationList, dom.peopleList]) {
+  dom.conversationList.addEventListener('click', (event) => {
+    const id = personClicked(event);
+    if (id !== null) openConversation(id, { focusInput: true });
+  });
+  for (const list of [dom.searchResults, dom.conversationList]) {
     list.addEventListener('keydown', onPeopleKeydown);
   }
   dom.moreConversations.addEventListener('click', loadMoreConversations);
 
+  dom.blockToggle.addEventListener('click', () => toggleBlock(state.activePeerId));
   dom.loadOlder.addEventListener('click', loadOlder);
   dom.historyRetry.addEventListener('click', retryHistory);
   dom.messages.addEventListener('click', (event) => {
@@ -153,7 +162,7 @@ function wireEvents() {
   dom.input.addEventListener('keydown', (event) => {
     if (onComposerKeydown(event)) scrollToNewest();
   });
-  dom.input.addEventListener('input', refreshComposer);
+  dom.input.addEventListener('input', onComposerInput);
 
   // Back to this window: what the open conversation shows counts as read (the render marks it).
   document.addEventListener('visibilitychange', invalidate);

@@ -1,8 +1,10 @@
-// The composer: the message box of the open conversation, its character count, and sending what it holds (the
-// outbox takes it from there).
+// The composer: the message box of the open conversation, its character count, sending what it holds (the outbox
+// takes it from there), telling the peer that I type, and saying so when I block the peer (nothing can be sent).
 
 import { queueMessage } from './outbox.js';
+import { displayName, userFor } from './people.js';
 import { state } from './state.js';
+import { userTyped } from './typing.js';
 import { dom, hideBanner, showBanner } from './ui.js';
 
 const MAX_MESSAGE_LENGTH = 4096; // as the server counts it: UTF-16 code units, like String.length
@@ -11,6 +13,29 @@ const MAX_MESSAGE_LENGTH = 4096; // as the server counts it: UTF-16 code units, 
 export function refreshComposer() {
   autosize();
   updateCharCount();
+}
+
+/** The person typed in the box: its size and count, and "typing…" for the peer (not for emptying it). */
+export function onComposerInput() {
+  refreshComposer();
+  if (dom.input.value.trim()) userTyped(state.activePeerId);
+}
+
+/** While I block the open conversation's peer, the box is off and says why (the header's button unblocks). */
+export function renderComposer() {
+  const peerId = state.activePeerId;
+  const blocked = Boolean(state.session && peerId && state.blocked.has(peerId));
+  const text = blocked
+    ? `You blocked ${displayName(userFor(peerId))}: neither of you can send messages to the other. `
+      + 'Unblock them to write again.'
+    : '';
+  if (dom.composerBlocked.textContent !== text) dom.composerBlocked.textContent = text;
+  dom.composerBlocked.hidden = !blocked;
+  dom.composerHint.hidden = blocked;
+  dom.composer.dataset.blocked = String(blocked);
+  dom.input.disabled = blocked;
+  dom.send.disabled = blocked;
+  dom.input.placeholder = blocked ? 'Blocked' : 'Write a message…';
 }
 
 export function updateCharCount() {
@@ -30,7 +55,7 @@ function autosize() {
  * whether it went (an empty box does not; a message over the limit stays in the box, with an error).
  */
 export function sendFromComposer() {
-  if (!state.activePeerId || !state.session) return false;
+  if (!state.activePeerId || !state.session || state.blocked.has(state.activePeerId)) return false;
   const text = dom.input.value;
   if (!text.trim()) {
     dom.input.focus();

@@ -1,5 +1,6 @@
-// The open conversation: its header, its history from the server (the newest page first, older pages on request),
-// its messages with their state (pending, sent, read by the peer), and marking it read while it is open and visible.
+// The open conversation: its header (the peer's presence, the Block button), its history from the server (the newest
+// page first, older pages on request), its messages with their state (pending, sent, read by the peer), and marking
+// it read while it is open and visible.
 
 import { describe } from './api.js';
 import { refreshComposer } from './composer.js';
@@ -8,10 +9,14 @@ import {
   applyMarkReadAnswer, conversationWith, isOwn, markerIndex, prependHistory, setHistory,
 } from './messages.js';
 import { pendingFor } from './outbox.js';
-import { displayName, isMe, userFor } from './people.js';
+import {
+  displayName, isMe, presenceOf, refreshPresence, userFor,
+} from './people.js';
 import { authorizedJson } from './session.js';
 import { state } from './state.js';
-import { dom, invalidate, renderAvatar, renderTime } from './ui.js';
+import {
+  dom, fullTime, invalidate, lastSeenText, renderAvatar, renderTime,
+} from './ui.js';
 
 const HISTORY_PAGE = 50;
 
@@ -38,6 +43,8 @@ export function openConversation(peerId, { focusInput = false } = {}) {
     stickToEnd = true;
     dom.input.value = conversation.draft;
     refreshComposer();
+    // Someone without a conversation: their presence comes with their profile (unless the search just read it).
+    refreshPresence([peerId], { maxAgeMs: 5000 });
   }
   if (!conversation.history && !conversation.historyLoading) loadHistory(conversation);
   invalidate();
@@ -167,11 +174,16 @@ const messageItems = new Map(); // message id or client message id -> its <li>, 
 let stickToEnd = true; // scroll to the newest message at the next render
 let keepScrollFromEnd = false; // older messages went in front: keep what was in view where it was
 
-const PRESENCE = {
-  online: 'Online',
-  offline: 'Offline: your messages wait for them',
-  self: 'Notes to yourself',
-};
+/** The header's presence line. */
+function presenceText({ state: presence, lastSeenAt }) {
+  switch (presence) {
+    case 'self': return 'Notes to yourself';
+    case 'blocked': return 'Blocked: no messages either way';
+    case 'online': return 'Online';
+    case 'offline': return lastSeenAt ? `Offline · ${lastSeenText(lastSeenAt)}` : 'Offline: your messages wait for them';
+    default: return '';
+  }
+}
 
 /** The open conversation, as state.js has it. */
 export function renderConversation() {
@@ -186,11 +198,22 @@ export function renderConversation() {
 
 function renderHeader(peerId) {
   const peer = userFor(peerId);
-  const presence = isMe(peerId) ? 'self' : state.online.has(peerId) ? 'online' : 'offline';
-  dom.conversationTitle.textContent = displayName(peer);
-  dom.peerPresence.textContent = PRESENCE[presence];
-  dom.peerPresence.dataset.online = String(presence !== 'offline');
+  const name = displayName(peer);
+  const presence = presenceOf(peerId);
+  dom.conversationTitle.textContent = name;
+  dom.peerPresence.textContent = presenceText(presence);
+  dom.peerPresence.dataset.presence = presence.state;
+  dom.peerPresence.dataset.online = String(presence.state === 'online' || presence.state === 'self');
+  dom.peerPresence.title = presence.lastSeenAt ? `Last seen ${fullTime(presence.lastSeenAt)}` : '';
   renderAvatar(dom.peerAvatar, peer);
+
+  const blocked = state.blocked.has(peerId);
+  const action = blocked ? 'Unblock' : 'Block';
+  dom.blockToggle.hidden = isMe(peerId);
+  dom.blockToggle.textContent = action;
+  dom.blockToggle.setAttribute('aria-label', `${action} ${name}`);
+  dom.blockToggle.dataset.blocked = String(blocked);
+  dom.blockToggle.disabled = state.blocking.has(peerId);
 }
 
 function renderHistoryStart(conversation) {

@@ -78,6 +78,14 @@ export function markRead(peerId, upToId) {
   return hub.connection.invoke('MarkRead', peerId, upToId);
 }
 
+/**
+ * Tells `peerId` that I am typing (the server forwards it as UserTyping, or drops it). Fire and forget: `send`,
+ * not `invoke`, so no answer comes back for it; a call lost with the connection is of no consequence.
+ */
+export function typing(peerId) {
+  if (isConnected()) hub.connection.send('Typing', peerId).catch(() => {});
+}
+
 /** Whether the server refused the call (a HubException), as opposed to the connection failing under it. */
 export function isHubRejection(error) {
   return /HubException: /.test(error && error.message ? error.message : String(error || ''));

@@ -1,8 +1,9 @@
 // Finding people by name (GET /api/users/search, as the person types, debounced): the way to start a conversation
-// with someone who is offline. A result opens the conversation (app.js listens on the list).
+// with someone, online or not. Each result shows its presence (read with its profile, people.js). A result opens
+// the conversation (app.js listens on the list).
 
 import { describe } from './api.js';
-import { rememberUser } from './people.js';
+import { refreshPresence, rememberUser } from './people.js';
 import { authorizedJson } from './session.js';
 import { state } from './state.js';
 import { createPersonItem, updatePersonItem } from './sidebar.js';
@@ -38,6 +39,7 @@ async function runSearch() {
     if (myEpoch !== state.epoch || mySeq !== state.search.seq) return;
     search.results = Array.isArray(found) ? found.filter((u) => u && typeof u.id === 'string') : [];
     search.results.forEach(rememberUser);
+    refreshPresence(search.results.map((user) => user.id));
   } catch (error) {
     if (myEpoch !== state.epoch || mySeq !== state.search.seq) return;
     search.error = `Search failed: ${describe(error)}`;

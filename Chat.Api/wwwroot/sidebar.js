@@ -1,12 +1,16 @@
-// The sidebar's lists: the conversations (newest first, with the last message and the unread count) and the people
-// online that have no conversation yet. Each person shows once; a click opens the conversation (app.js listens).
+// The sidebar's conversation list: newest first, each with its peer's presence (the online dot), the last message
+// (or "typing…") and the unread count. A click opens the conversation (app.js listens). Search results (search.js)
+// use the same items.
 
 import { describe } from './api.js';
 import { appendConversationList, CONVERSATIONS_PAGE, isOwn } from './messages.js';
 import { pendingFor } from './outbox.js';
-import { displayName, isMe, userFor } from './people.js';
+import {
+  displayName, isMe, presenceLabel, presenceOf, takePresence, userFor,
+} from './people.js';
 import { authorizedJson } from './session.js';
 import { state } from './state.js';
+import { isTyping } from './typing.js';
 import { dom, invalidate, renderAvatar, renderTime, showBanner } from './ui.js';
 
 /** A person's <li> with its button: avatar (with the online dot), name, a second line, the unread badge. */
@@ -42,10 +46,16 @@ export function createPersonItem(testId = 'user-item') {
   second.className = 'person-second';
   const presence = document.createElement('span');
   presence.className = 'person-presence';
+  presence.setAttribute('data-testid', 'user-presence');
   const preview = document.createElement('span');
   preview.className = 'person-preview';
   preview.setAttribute('data-testid', 'last-message');
-  second.append(presence, preview);
+  const typing = document.createElement('span');
+  typing.className = 'person-typing';
+  typing.setAttribute('data-testid', 'user-typing');
+  typing.textContent = 'typing…';
+  typing.hidden = true;
+  second.append(presence, preview, typing);
   main.append(line, second);
 
   const badge = document.createElement('span');
@@ -60,27 +70,32 @@ export function createPersonItem(testId = 'user-item') {
 
   button.append(wrap, main, badge);
   li.append(button);
-  li._parts = { button, avatar, nameText, time, presence, preview, badge, badgeCount };
+  li._parts = { button, avatar, nameText, time, presence, preview, typing, badge, badgeCount };
   return li;
 }
 
 /**
- * Brings a person's item up to date. With `preview` (a conversation), the second line is the last message and
- * presence is for screen readers only; without, the second line is the presence.
+ * Brings a person's item up to date. With `preview` (a conversation), the second line is the last message (or
+ * "typing…") and presence is for screen readers only; without, the second line is the presence.
  */
 export function updatePersonItem(li, id, { preview = null, sentAt = '', unread = 0 } = {}) {
   const user = userFor(id);
   const self = isMe(id);
-  const isOnline = self || state.online.has(id);
+  const presence = presenceOf(id).state;
+  const typing = preview !== null && isTyping(id);
   const parts = li._parts;
   li.dataset.userId = id;
   li.dataset.username = user.username || '';
-  li.dataset.online = String(isOnline);
+  // "unknown" while their presence is on its way: neither the dot nor the greyed look.
+  li.dataset.online = presence === 'unknown' ? 'unknown' : String(presence === 'online' || presence === 'self');
+  li.dataset.presence = presence;
   parts.nameText.textContent = self ? `${displayName(user)} (you)` : displayName(user);
-  parts.presence.textContent = self ? 'you' : isOnline ? 'online' : 'offline';
+  const label = presenceLabel(id);
+  if (parts.presence.textContent !== label) parts.presence.textContent = label;
   parts.presence.classList.toggle('visually-hidden', preview !== null);
-  parts.preview.hidden = preview === null;
+  parts.preview.hidden = preview === null || typing;
   parts.preview.textContent = preview || '';
+  parts.typing.hidden = !typing;
   renderTime(parts.time, sentAt, { dateIfOlder: true });
   parts.time.hidden = !sentAt;
   parts.badge.hidden = unread === 0;
@@ -129,18 +144,6 @@ export function renderSidebar() {
   });
   dom.conversationsEmpty.hidden = ids.length > 0;
   dom.moreConversations.hidden = !state.moreConversations || state.loadingMoreConversations;
-
-  const inConversations = new Set(ids);
-  const online = [...state.online].filter((id) => !inConversations.has(id)).sort(byName);
-  renderList(dom.peopleList, state.onlineItems, online, (li, id) => updatePersonItem(li, id));
-  dom.onlineCount.textContent = state.online.size ? `(${state.online.size})` : '';
-  dom.peopleEmpty.hidden = state.online.size > 0;
-  dom.peopleAllListed.hidden = state.online.size === 0 || online.length > 0;
-}
-
-function byName(a, b) {
-  const byUsername = displayName(userFor(a)).localeCompare(displayName(userFor(b)), undefined, { sensitivity: 'base' });
-  return byUsername || (a < b ? -1 : a > b ? 1 : 0);
 }
 
 /** Makes `list` hold one item per id, in order, moving only what is out of place (the focused button stays). */
@@ -169,12 +172,16 @@ export async function loadMoreConversations() {
   const last = state.conversations.get(state.order[state.order.length - 1])?.lastMessage;
   if (!last) return;
   const myEpoch = state.epoch;
+  const asOf = Date.now();
   state.loadingMoreConversations = true;
   invalidate();
   try {
     const list = await authorizedJson(
       `/api/conversations?limit=${CONVERSATIONS_PAGE}&before=${encodeURIComponent(last.id)}`);
-    if (myEpoch === state.epoch) appendConversationList(Array.isArray(list) ? list : [], CONVERSATIONS_PAGE);
+    if (myEpoch === state.epoch && Array.isArray(list)) {
+      appendConversationList(list, CONVERSATIONS_PAGE);
+      for (const item of list) takePresence(item?.peer, asOf);
+    }
   } catch (error) {
     if (myEpoch === state.epoch) showBanner(`Could not load older conversations: ${describe(error)}`, { scope: 'sync' });
   } finally {
@@ -185,7 +192,7 @@ export async function loadMoreConversations() {
   }
 }
 
-/** Arrow keys, Home and End move the focus through the sidebar's people (search results, conversations, online). */
+/** Arrow keys, Home and End move the focus through the sidebar's people (search results, conversations). */
 export function onPeopleKeydown(event) {
   const nav = event.currentTarget.closest('nav');
   const buttons = [...nav.querySelectorAll('button.person')].filter((b) => b.offsetParent !== null);

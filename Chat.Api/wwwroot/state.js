@@ -23,9 +23,33 @@ export const state = {
 
   // people.js
   users: new Map(), // id -> {id, username, avatarUrl}, everyone this window has seen
-  online: new Set(), // ids of the users online now, not counting me
+  /**
+   * id -> {online, lastSeenAt, at}: what this window knows of a user's presence, from the conversation list, a
+   * profile (GET /api/users/{id}) or the hub's UserOnline / UserOffline. `at` is when it was learned (Date.now()
+   * when an event came, the request's start for an answer): an answer never overwrites a newer event.
+   * @type {Map<string, {online: boolean, lastSeenAt: string | null, at: number}>}
+   */
+  presence: new Map(),
   pendingProfiles: new Set(), // ids whose profile is being fetched
-  poll: { timer: 0, running: false },
+  /**
+   * id -> a departure read over HTTP, read again after the grace period (people.js)
+   * @type {Map<string, {lastSeenAt: string, timer: number}>}
+   */
+  presenceRechecks: new Map(),
+  presenceClock: 0, // re-renders "last seen …" now and then
+
+  // typing.js
+  typing: {
+    /** @type {Map<string, number>} peer id -> the timer that ends their "typing…" */
+    peers: new Map(),
+    sentTo: null, // the peer of the last Typing call this window made
+    sentAt: 0, // and when
+  },
+
+  // blocking.js
+  blocked: new Set(), // ids of the users I block
+  blocking: new Set(), // ids whose block or unblock request runs
+  blockList: { loading: false, version: 0 }, // version: bumped by every block or unblock made here
 
   // messages.js: the conversations and the messages in them
   /** @type {Map<string, Conversation>} peer id -> conversation */
@@ -50,7 +74,6 @@ export const state = {
 
   // sidebar.js
   conversationItems: new Map(), // peer id -> its <li> in the conversation list
-  onlineItems: new Map(), // user id -> its <li> in the online list
 
   // conversation.js
   activePeerId: null,
@@ -92,8 +115,17 @@ export function clearUserData() {
   window.clearTimeout(state.sync.retryTimer);
   window.clearTimeout(state.search.timer);
   state.users.clear();
-  state.online.clear();
+  state.presence.clear();
   state.pendingProfiles.clear();
+  for (const { timer } of state.presenceRechecks.values()) window.clearTimeout(timer);
+  state.presenceRechecks.clear();
+  window.clearInterval(state.presenceClock);
+  state.presenceClock = 0;
+  for (const timer of state.typing.peers.values()) window.clearTimeout(timer);
+  state.typing = { peers: new Map(), sentTo: null, sentAt: 0 };
+  state.blocked = new Set();
+  state.blocking.clear();
+  state.blockList = { loading: false, version: 0 };
   state.conversations.clear();
   state.order = [];
   state.seen.clear();
@@ -103,7 +135,6 @@ export function clearUserData() {
   state.sync = newSyncState();
   state.search = { timer: 0, seq: state.search.seq + 1, query: '', results: null, busy: false, error: '' };
   state.conversationItems.clear();
-  state.onlineItems.clear();
   state.activePeerId = null;
   for (const key of STORED_KEYS) removeStored(key);
 }

@@ -1,6 +1,7 @@
 // Keeping up with the server: the conversation list when signing in, GET /api/sync after every (re)connect and
 // every SyncNeeded, and the live events (ReceiveMessage, MessageSent, MessagesRead). Live and synced messages both
-// go through messages.js, which counts each message id once.
+// go through messages.js, which counts each message id once. Every conversation list read also brings the peers'
+// presence (people.js), which the hub's events may have missed while disconnected.
 //
 // The first run takes the conversation list as the truth, then syncs from the stored cursor (from the very first
 // message without one): the messages up to the list's newest last message are already counted in it and are
@@ -12,9 +13,10 @@ import { describe } from './api.js';
 import {
   applyConversationList, applyMessagesRead, CONVERSATIONS_PAGE, mergeMessages, reconcileConversationList,
 } from './messages.js';
-import { displayName, userFor } from './people.js';
+import { displayName, takePresence, userFor } from './people.js';
 import { authorizedJson, SessionEndedError } from './session.js';
 import { loadForUser, saveForUser, state, SYNC_KEY } from './state.js';
+import { typingStopped } from './typing.js';
 import { announce, hideBanner, invalidate, showBanner } from './ui.js';
 
 const SYNC_PAGE = 500;
@@ -52,7 +54,7 @@ async function run(sync) {
       sync.again = false;
       if (sync.ready) {
         await pull(sync, myEpoch, null);
-        reconcileConversationList(await fetchJson(`/api/conversations?limit=${CONVERSATIONS_PAGE}`, myEpoch));
+        reconcileConversationList(await fetchConversationList(myEpoch));
       } else {
         await firstRun(sync, myEpoch);
       }
@@ -78,9 +80,18 @@ async function fetchJson(path, myEpoch) {
   return answer;
 }
 
-async function firstRun(sync, myEpoch) {
+/** The newest page of the conversation list; its peers' presence goes to people.js. */
+async function fetchConversationList(myEpoch) {
+  const asOf = Date.now();
   const list = await fetchJson(`/api/conversations?limit=${CONVERSATIONS_PAGE}`, myEpoch);
-  const newest = applyConversationList(Array.isArray(list) ? list : [], CONVERSATIONS_PAGE);
+  if (!Array.isArray(list)) return [];
+  for (const item of list) takePresence(item?.peer, asOf);
+  return list;
+}
+
+async function firstRun(sync, myEpoch) {
+  const list = await fetchConversationList(myEpoch);
+  const newest = applyConversationList(list, CONVERSATIONS_PAGE);
   // The cursor may stand right at the list's newest message already (a reload with nothing new).
   const fence = newest !== null && newest !== sync.lastId ? newest : null;
   const accounted = new Set();
@@ -150,9 +161,10 @@ export function liveRead(event) {
   applyMessagesRead(event);
 }
 
-/** Reads out new messages from others (the newest one, and how many more came with it). */
+/** Reads out new messages from others (the newest one, and how many more came with it); their "typing…" ends. */
 function announceIncoming(incoming) {
   if (!incoming.length) return;
+  for (const message of incoming) typingStopped(message.senderId);
   const last = incoming[incoming.length - 1];
   const preview = last.text.length > 140 ? `${last.text.slice(0, 140)}…` : last.text;
   const more = incoming.length > 1 ? ` (and ${incoming.length - 1} more new messages)` : '';

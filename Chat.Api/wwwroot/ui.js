@@ -1,5 +1,5 @@
 // The page's elements and the DOM helpers that several modules share: banner, connection status, announcements,
-// avatars, which view shows, and the render pass that brings the page up to date with state.js.
+// avatars, times, which view shows, and the render pass that brings the page up to date with state.js.
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,23 +29,23 @@ export const dom = {
   conversationList: $('conversation-list'),
   conversationsEmpty: $('conversations-empty'),
   moreConversations: $('more-conversations'),
-  peopleList: $('people-list'),
-  peopleEmpty: $('people-empty'),
-  peopleAllListed: $('people-all-listed'),
-  onlineCount: $('online-count'),
   conversationEmpty: $('conversation-empty'),
   conversationOpen: $('conversation-open'),
   peerAvatar: $('peer-avatar'),
   conversationTitle: $('conversation-title'),
   peerPresence: $('peer-presence'),
+  blockToggle: $('block-toggle'),
   messageScroller: $('message-scroller'),
   loadOlder: $('load-older'),
   historyStatus: $('history-status'),
   historyRetry: $('history-retry'),
   messages: $('messages'),
+  typing: $('typing'),
   composer: $('composer'),
   input: $('message-input'),
   send: $('send'),
+  composerHint: $('composer-hint'),
+  composerBlocked: $('composer-blocked'),
   charCount: $('char-count'),
 };
 
@@ -74,6 +74,7 @@ export function invalidate() {
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const dateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short' });
+const dateYearFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
 const fullTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
 /** Fills a <time> element with `iso` (a timestamp): the time of day, or the date when it is not today. */
@@ -89,6 +90,27 @@ export function renderTime(time, iso, { dateIfOlder = false } = {}) {
   time.dateTime = at.toISOString();
   time.textContent = dateIfOlder && !today ? dateFormat.format(at) : timeFormat.format(at);
   time.title = fullTimeFormat.format(at);
+}
+
+/** The date and time of `iso` in full (a tooltip), or '' when it is no timestamp. */
+export function fullTime(iso) {
+  const at = new Date(iso);
+  return Number.isNaN(at.getTime()) ? '' : fullTimeFormat.format(at);
+}
+
+/** "last seen just now", "last seen 5 min ago", "last seen 3 h ago", "last seen 2 days ago", "last seen on 5 Dec". */
+export function lastSeenText(iso) {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return 'offline';
+  const minutes = Math.floor((Date.now() - at.getTime()) / 60_000); // a clock behind the server's: "just now"
+  if (minutes < 1) return 'last seen just now';
+  if (minutes < 60) return `last seen ${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `last seen ${hours} h ago`;
+  const days = Math.floor(hours / 24);
+  if (days < 7) return `last seen ${days} day${days === 1 ? '' : 's'} ago`;
+  const sameYear = at.getFullYear() === new Date().getFullYear();
+  return `last seen on ${(sameYear ? dateFormat : dateYearFormat).format(at)}`;
 }
 
 /** Shows a message in the banner; `scope` lets a later success clear only its own kind of error. */
@@ -183,7 +205,7 @@ export function showAuthView() {
   setStatus('offline');
 }
 
-/** Signed in as `user`: the people list, and no conversation open yet. */
+/** Signed in as `user`: the conversation list, and no conversation open yet. */
 export function showChatView(user) {
   dom.loadingView.hidden = true;
   dom.authView.hidden = true;

@@ -1,6 +1,7 @@
 // End-to-end: people chat through the page (Chat.Api/wwwroot) in Debian's Chromium, driven by playwright-core:
-// alice and bob live, then alice and carol, who is offline when alice writes to her (stored messages, unread badges,
-// read ticks, history with "Load older", messages sent from another device).
+// alice and bob live (presence found by name, then kept by UserOnline / UserOffline, "typing…", "last seen"), then
+// alice and carol, who is offline when alice writes to her (stored messages, unread badges, read ticks, history with
+// "Load older", messages sent from another device), and alice blocking carol.
 //
 //   CHAT_URL=http://127.0.0.1:5080 node --test Chat.Tests/Browser/
 //
@@ -19,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const WAIT_MS = 10_000;
+// Presence__GraceSeconds (the server's default): UserOffline comes this long after the last connection ends.
+const GRACE_MS = 5000;
 const CHAT_URL = process.env.CHAT_URL;
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,6 +37,7 @@ const carol = { username: `carol_${RUN}`, email: `carol_${RUN}@example.com`, pag
 let browser = null;
 let failed = false;
 const pageErrors = [];
+const onlinePolls = []; // requests of GET /api/users/online (the page no longer polls it)
 
 /** One step of the story: skipped once an earlier step failed, so one failure does not cascade into timeouts. */
 function step(name, fn) {
@@ -56,12 +60,12 @@ const userItem = (page, username) => page.locator(`[data-testid="user-item"][dat
 const conversationItem = (page, username) =>
   byTestId(page, 'conversation-list').locator(`[data-testid="user-item"][data-username="${username}"]`);
 
-/** Waits until `predicate(arg)`, run in the page, is true; fails with `what` after WAIT_MS. */
-async function waitUntil(page, what, predicate, arg) {
+/** Waits until `predicate(arg)`, run in the page, is true; fails with `what` after `timeout` ms (WAIT_MS). */
+async function waitUntil(page, what, predicate, arg, timeout = WAIT_MS) {
   try {
-    await page.waitForFunction(predicate, arg, { timeout: WAIT_MS, polling: 100 });
+    await page.waitForFunction(predicate, arg, { timeout, polling: 100 });
   } catch (error) {
-    throw new Error(`timed out after ${WAIT_MS / 1000} s waiting until ${what}`, { cause: error });
+    throw new Error(`timed out after ${timeout / 1000} s waiting until ${what}`, { cause: error });
   }
 }
 
@@ -97,6 +101,9 @@ async function openWindow(user) {
   user.context = await browser.newContext({ viewport: { width: 1100, height: 720 }, locale: 'en-GB' });
   user.page = await user.context.newPage();
   user.page.on('pageerror', (error) => pageErrors.push(`${user.username}: ${error.message}`));
+  user.page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/api/users/online') onlinePolls.push(`${user.username}: ${request.url()}`);
+  });
   await user.page.goto(CHAT_URL, { waitUntil: 'domcontentloaded', timeout: WAIT_MS });
   await waitVisible(byTestId(user.page, 'login-form'), `${user.username}'s login form`);
 }
@@ -123,6 +130,24 @@ async function waitOnlineWithAvatar(viewer, other) {
     return item?.dataset.online === 'true' && /^https?:\/\//.test(img?.getAttribute('src') || '');
   }, other.username);
 }
+
+/**
+ * Finds `other` with the search box (nobody is listed as online without a conversation any more) and waits until the
+ * result shows them online, with an avatar. The box is emptied again unless `keep`.
+ */
+async function findOnlineWithAvatar(viewer, other, { keep = false } = {}) {
+  const search = byTestId(viewer.page, 'search-input');
+  await search.fill('');
+  await search.fill(other.username);
+  await waitUntil(viewer.page, `${viewer.username} finds ${other.username} online, with an avatar`, (name) => {
+    const item = document.querySelector(`[data-testid="search-result"][data-username="${name}"]`);
+    const img = item?.querySelector('img[data-testid="avatar"]');
+    return item?.dataset.online === 'true' && /^https?:\/\//.test(img?.getAttribute('src') || '');
+  }, other.username);
+  if (!keep) await search.fill('');
+}
+
+const typingText = (page) => byTestId(page, 'typing-indicator').textContent();
 
 async function messages(page) {
   return page.locator('[data-testid="message"]').evaluateAll((items) => items.map((li) => ({
@@ -233,6 +258,7 @@ const REPLY = 'Yes: 12:30 works.\nSee you there!';
 const TO_CAROL = 'Carol, are you free on Friday? Lunch at 12:30 🙂';
 const RESENT = 'This one is sent twice, and arrives once';
 const MISSED = 'Live delivery lost this one: sync brings it';
+const BLOCKED = 'Are you still there? (refused while blocked)';
 const FROM_ELSEWHERE = 50; // messages alice sends from "another device": with TO_CAROL, more than one history page (50)
 
 before(async () => {
@@ -297,8 +323,8 @@ if (!CHAT_URL) {
   });
 
   step('each sees the other online, with an avatar', async () => {
-    await waitOnlineWithAvatar(alice, bob);
-    await waitOnlineWithAvatar(bob, alice);
+    await findOnlineWithAvatar(alice, bob);
+    await findOnlineWithAvatar(bob, alice);
   });
 
   step('bob logs out and logs back in with the login form', async () => {
@@ -309,17 +335,19 @@ if (!CHAT_URL) {
     await byTestId(bob.page, 'login-password').fill(PASSWORD);
     await byTestId(bob.page, 'login-password').press('Enter');
     await expectSignedIn(bob);
-    await waitOnlineWithAvatar(alice, bob);
-    await waitOnlineWithAvatar(bob, alice);
+    await findOnlineWithAvatar(alice, bob);
+    await findOnlineWithAvatar(bob, alice);
   });
 
   step('alice opens a conversation with bob and sends a message with colons (Enter sends)', async () => {
     const page = alice.page;
-    await userItem(page, bob.username).locator('button').click();
+    await findOnlineWithAvatar(alice, bob, { keep: true });
+    await page.locator(`[data-testid="search-result"][data-username="${bob.username}"] button`).click();
     await waitUntil(page, 'the conversation with bob is open',
       (name) => document.querySelector('[data-testid="conversation-title"]')?.textContent === name, bob.username);
     const input = byTestId(page, 'message-input');
     assert.equal(await input.evaluate((el) => el === document.activeElement), true, 'the message box has the focus');
+    assert.equal(await byTestId(page, 'peer-presence').textContent(), 'Online');
     await input.fill(FIRST);
     assert.equal(await byTestId(page, 'char-count').textContent(), `${FIRST.length} / 4096`);
     await input.press('Enter');
@@ -345,12 +373,56 @@ if (!CHAT_URL) {
     const [received] = await messages(page);
     assert.deepEqual([received.direction, received.text, received.elementsInBubble], ['in', FIRST, 0]);
     assert.equal(await badge.isVisible(), false, 'opening the conversation clears the badge');
+    // Contacts now: each shows in the other's conversation list, online.
+    await waitOnlineWithAvatar(bob, alice);
+    await waitOnlineWithAvatar(alice, bob);
+    assert.equal(await byTestId(page, 'peer-presence').textContent(), 'Online');
+  });
+
+  step('bob types: alice sees "bob is typing…", which goes by itself about 3 s after the last keystroke', async () => {
+    const page = alice.page;
+    const typing = `${bob.username} is typing…`;
+    await byTestId(bob.page, 'message-input').pressSequentially('Yes');
+    await waitUntil(page, 'alice sees that bob is typing', (text) =>
+      document.querySelector('[data-testid="typing-indicator"]')?.textContent === text, typing);
+    const seenAt = Date.now();
+    assert.equal(await byTestId(page, 'typing-indicator').getAttribute('aria-live'), 'polite');
+    assert.equal(await conversationItem(page, bob.username).locator('[data-testid="user-typing"]').isVisible(), true,
+      'the conversation list says "typing…" too');
+    await screenshot(alice, 'alice-typing.png');
+    await waitUntil(page, 'bob\'s "typing…" goes by itself', () =>
+      document.querySelector('[data-testid="typing-indicator"]')?.textContent === '', undefined, 3000 + WAIT_MS);
+    const shownMs = Date.now() - seenAt;
+    assert.ok(shownMs >= 2000, `"typing…" showed for about 3 s after bob's last keystroke (${shownMs} ms)`);
+    assert.equal(await conversationItem(page, bob.username).locator('[data-testid="user-typing"]').isVisible(), false);
+    assert.equal(await conversationItem(page, bob.username).locator('[data-testid="last-message"]').isVisible(), true,
+      'the last message shows again');
+    await byTestId(bob.page, 'message-input').fill('');
   });
 
   step('bob replies (Shift+Enter makes a new line, the button sends) and alice sees it', async () => {
     const input = byTestId(bob.page, 'message-input');
     const [firstLine, secondLine] = REPLY.split('\n');
     await input.fill(firstLine);
+    await waitUntil(alice.page, 'alice sees bob typing his reply', (text) =>
+      document.querySelector('[data-testid="typing-indicator"]')?.textContent === text, `${bob.username} is typing…`);
+    // Records, in alice's page, what the typing line said just before the reply showed, and right as it did.
+    await alice.page.evaluate((text) => {
+      const typing = document.querySelector('[data-testid="typing-indicator"]');
+      const arrived = () => [...document.querySelectorAll('[data-testid="message-text"]')].some((el) => el.textContent === text);
+      let before = typing.textContent;
+      window.replyArrival = new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (arrived()) {
+            observer.disconnect();
+            resolve({ before, after: typing.textContent });
+          } else {
+            before = typing.textContent;
+          }
+        });
+        observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+      });
+    }, REPLY);
     await input.press('Shift+Enter');
     await input.pressSequentially(secondLine);
     assert.equal(await input.inputValue(), REPLY);
@@ -366,6 +438,9 @@ if (!CHAT_URL) {
     }, REPLY);
     const conversation = await messages(alice.page);
     assert.deepEqual(conversation.map((m) => [m.direction, m.text]), [['out', FIRST], ['in', REPLY]]);
+    const arrival = await withDeadline(alice.page.evaluate(() => window.replyArrival), 'the reply in alice\'s page');
+    assert.deepEqual(arrival, { before: `${bob.username} is typing…`, after: '' },
+      '"typing…" showed until the reply came, and went with it');
   });
 
   step('screenshots of both windows', async () => {
@@ -391,14 +466,24 @@ if (!CHAT_URL) {
     await input.fill('');
   });
 
-  step('bob closes his window and alice sees him go offline', async () => {
+  step('bob closes his window and alice sees him go offline, "last seen just now", within the grace period and a few seconds', async () => {
+    const page = alice.page;
+    const deadline = Date.now() + GRACE_MS + 5000;
     await bob.context.close();
-    await waitUntil(alice.page, 'bob is shown offline (or gone) in alice\'s list', (name) => {
-      const item = document.querySelector(`[data-testid="user-item"][data-username="${name}"]`);
-      return !item || item.dataset.online === 'false';
-    }, bob.username);
-    assert.match(await byTestId(alice.page, 'peer-presence').textContent(), /offline/i);
-    assert.equal(await byTestId(alice.page, 'connection-status').getAttribute('data-state'), 'connected');
+    await waitUntil(page, 'bob is shown offline in alice\'s conversation list', (name) => {
+      const item = document.querySelector(`[data-testid="conversation-list"] [data-testid="user-item"][data-username="${name}"]`);
+      return item?.dataset.online === 'false';
+    }, bob.username, Math.max(1, deadline - Date.now()));
+    await waitUntil(page, 'alice\'s conversation header says when bob was last seen', () =>
+      /^Offline · last seen (just now|1 min ago)$/.test(document.querySelector('[data-testid="peer-presence"]').textContent),
+    undefined, Math.max(1, deadline - Date.now()));
+    assert.match(await byTestId(page, 'peer-presence').textContent(), /offline/i);
+    assert.match(await byTestId(page, 'peer-presence').getAttribute('title'), /^Last seen \S/);
+    assert.match(await conversationItem(page, bob.username).locator('[data-testid="user-presence"]').textContent(),
+      /^last seen (just now|1 min ago)$/);
+    assert.equal(await typingText(page), '');
+    assert.equal(await byTestId(page, 'connection-status').getAttribute('data-state'), 'connected');
+    await screenshot(alice, 'alice-last-seen.png');
   });
 
   step('carol signs up and logs out: she is offline and has never talked to alice', async () => {
@@ -439,6 +524,12 @@ if (!CHAT_URL) {
   step('carol logs in later: the message waits for her, with an unread badge on alice', async () => {
     await openWindow(carol);
     await logIn(carol);
+    // Contacts since alice's message: alice's page hears of it (UserOnline), without asking the server.
+    await waitUntil(alice.page, 'alice sees carol come online in her conversation list', (name) =>
+      document.querySelector(`[data-testid="conversation-list"] [data-testid="user-item"][data-username="${name}"]`)
+        ?.dataset.online === 'true', carol.username);
+    await waitUntil(alice.page, 'alice\'s conversation header says carol is online', () =>
+      document.querySelector('[data-testid="peer-presence"]').textContent === 'Online');
     const item = conversationItem(carol.page, alice.username);
     const badge = item.locator('[data-testid="unread-badge"]');
     await waitVisible(badge, 'the unread badge on carol\'s conversation with alice');
@@ -624,7 +715,90 @@ if (!CHAT_URL) {
     await byTestId(page, 'error-banner-dismiss').click();
   });
 
+  step('alice blocks carol: her composer says so, carol\'s send is refused with the block error; unblocking lets it through', async () => {
+    const page = alice.page;
+    const toggle = byTestId(page, 'block-toggle');
+    await openConversationWith(alice, carol);
+    assert.equal(await toggle.textContent(), 'Block');
+    assert.equal(await toggle.getAttribute('aria-label'), `Block ${carol.username}`);
+    await toggle.click();
+    await waitUntil(page, 'the button says Unblock', () => {
+      const button = document.querySelector('[data-testid="block-toggle"]');
+      return button.textContent === 'Unblock' && !button.disabled;
+    });
+    const notice = byTestId(page, 'composer-blocked');
+    await waitVisible(notice, 'the composer\'s "blocked" notice');
+    assert.match(await notice.textContent(), new RegExp(`^You blocked ${carol.username}: neither of you can send`));
+    assert.equal(await byTestId(page, 'message-input').isDisabled(), true, 'the box is off while blocked');
+    assert.equal(await byTestId(page, 'send').isDisabled(), true);
+    assert.match(await byTestId(page, 'peer-presence').textContent(), /blocked/i);
+
+    // Carol has the conversation with alice open.
+    await byTestId(carol.page, 'message-input').fill(BLOCKED);
+    await byTestId(carol.page, 'message-input').press('Enter');
+    await waitUntil(carol.page, 'carol\'s message is marked "Not sent"', (text) => {
+      const last = document.querySelector('[data-testid="message"]:last-child');
+      return last?.dataset.status === 'failed' && last.querySelector('[data-testid="message-text"]').textContent === text;
+    }, BLOCKED);
+    const banner = byTestId(carol.page, 'error-banner');
+    await waitVisible(banner, 'carol\'s error banner');
+    const refusal = `Not sent: ${alice.username} does not accept messages from ${carol.username}: the message was not stored.`;
+    const shown = await banner.textContent();
+    assert.ok(shown.includes(refusal), `carol's banner says "${refusal}" (it says "${shown}")`);
+    await screenshot(alice, 'alice-blocked.png');
+    await screenshot(carol, 'carol-blocked.png');
+    assert.equal((await messages(page)).some((m) => m.text === BLOCKED), false, 'the refused message never reached alice');
+
+    await toggle.click();
+    await waitUntil(page, 'unblocked: the button says Block, the box is on, carol\'s presence is back', () =>
+      document.querySelector('[data-testid="block-toggle"]').textContent === 'Block'
+      && !document.querySelector('[data-testid="message-input"]').disabled
+      && document.querySelector('[data-testid="composer-blocked"]').hidden
+      && document.querySelector('[data-testid="peer-presence"]').textContent === 'Online');
+    await byTestId(carol.page, 'error-banner-dismiss').click();
+    await carol.page.locator('[data-testid="message"][data-status="failed"] [data-testid="message-retry"]').click();
+    await waitUntil(carol.page, 'carol\'s message is sent after the unblock', (text) => {
+      const last = document.querySelector('[data-testid="message"]:last-child');
+      return ['sent', 'read'].includes(last?.dataset.status) && last.querySelector('[data-testid="message-text"]').textContent === text;
+    }, BLOCKED);
+    await waitUntil(page, 'alice gets it', (text) => {
+      const items = [...document.querySelectorAll('[data-testid="message"][data-direction="in"] [data-testid="message-text"]')];
+      return items.length > 0 && items[items.length - 1].textContent === text;
+    }, BLOCKED);
+  });
+
+  step('no page polled GET /api/users/online', () => {
+    assert.deepEqual(onlinePolls, []);
+  });
+
   step('no uncaught errors in any page', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+
+  // Last, as it reloads alice's page once more: the blocks a page shows come from the server when it starts.
+  step('a block shows after a reload (GET /api/users/blocked), the history stays readable; unblocking ends it', async () => {
+    const page = alice.page;
+    const toggle = byTestId(page, 'block-toggle');
+    await openConversationWith(alice, carol);
+    await toggle.click();
+    await waitUntil(page, 'the button says Unblock', () => {
+      const button = document.querySelector('[data-testid="block-toggle"]');
+      return button.textContent === 'Unblock' && !button.disabled;
+    });
+    await page.reload({ waitUntil: 'domcontentloaded', timeout: WAIT_MS });
+    await expectSignedIn(alice);
+    await openConversationWith(alice, carol);
+    await waitUntil(page, 'after the reload, the conversation with carol shows as blocked, with its history', (text) => {
+      const items = [...document.querySelectorAll('[data-testid="message-text"]')];
+      return document.querySelector('[data-testid="block-toggle"]').textContent === 'Unblock'
+        && !document.querySelector('[data-testid="composer-blocked"]').hidden
+        && document.querySelector('[data-testid="message-input"]').disabled
+        && items.length > 0 && items[items.length - 1].textContent === text;
+    }, BLOCKED);
+    await toggle.click();
+    await waitUntil(page, 'unblocked again', () =>
+      document.querySelector('[data-testid="block-toggle"]').textContent === 'Block'
+      && !document.querySelector('[data-testid="message-input"]').disabled);
     assert.deepEqual(pageErrors, []);
   });
 }
