@@ -149,28 +149,30 @@ public sealed partial class MessageWriter(
                 db.ChangeTracker.Clear();
                 await using var transaction = await db.BeginWriteAsync(cancellationToken);
                 var outcomes = await StageAsync(db, batch, cancellationToken);
-                await db.SaveChangesAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return outcomes;
             },
             timeout.Token);
     }
 
-    /// <summary>Adds the batch's messages and their conversation rows to <paramref name="db"/>, under the users' locks.</summary>
+    /// <summary>Writes the batch's messages and their conversation rows, under the users' locks.</summary>
     private async Task<StoreOutcome[]> StageAsync(ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
     {
         var userIds = batch.SelectMany(p => new[] { p.SenderId, p.Message.ReceiverId }).ToHashSet(StringComparer.Ordinal);
         var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
+        var sequenceBefore = users.Values.ToDictionary(u => u.Id, u => u.MessageSequence, StringComparer.Ordinal);
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
         // Read under the users' locks: a block committed before this transaction got them refuses the send.
         var blocks = (await ChatDbContext.Among(db.Blocks, "Blocks", "BlockerId", "BlockedId", userIds).AsNoTracking()
                 .ToListAsync(cancellationToken))
             .Select(b => (b.BlockerId, b.BlockedId))
             .ToHashSet();
-        var conversations = (await ChatDbContext.Among(db.Conversations, "Conversations", "UserId", "PeerId", userIds)
+        var conversations = (await ChatDbContext.Among(db.Conversations, "Conversations", "UserId", "PeerId", userIds).AsNoTracking()
                 .ToListAsync(cancellationToken))
             .ToDictionary(c => (c.UserId, c.PeerId));
 
+        var messages = new List<Message>(batch.Count);
+        var touched = new Dictionary<(string, string), Conversation>();
         var outcomes = new StoreOutcome[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
@@ -200,11 +202,11 @@ public sealed partial class MessageWriter(
 
             var message = NewMessage(sender, receiver, outgoing);
             var first = !conversations.ContainsKey((sender.Id, receiver.Id));
-            db.Messages.Add(message);
-            Touch(db, conversations, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
+            messages.Add(message);
+            Touch(conversations, touched, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
             if (sender.Id != receiver.Id)
             {
-                Touch(db, conversations, receiver.Id, sender.Id, message, message.ReceiverSequence, unread: true);
+                Touch(conversations, touched, receiver.Id, sender.Id, message, message.ReceiverSequence, unread: true);
             }
 
             if (key is not null)
@@ -213,6 +215,12 @@ public sealed partial class MessageWriter(
             }
 
             outcomes[i] = new StoreOutcome.Stored(message.ToChatMessage(), Repeated: false, FirstOfConversation: first);
+        }
+
+        if (messages.Count > 0)
+        {
+            var advanced = users.Values.Where(u => u.MessageSequence != sequenceBefore[u.Id]).ToList();
+            await db.StoreBatchAsync(messages, touched.Values, advanced, cancellationToken);
         }
 
         return outcomes;
@@ -238,15 +246,21 @@ public sealed partial class MessageWriter(
     }
 
     private static void Touch(
-        ChatDbContext db, Dictionary<(string, string), Conversation> conversations, string userId, string peerId, Message last, long sequence, bool unread)
+        Dictionary<(string, string), Conversation> conversations,
+        Dictionary<(string, string), Conversation> touched,
+        string userId,
+        string peerId,
+        Message last,
+        long sequence,
+        bool unread)
     {
         if (!conversations.TryGetValue((userId, peerId), out var conversation))
         {
             conversation = new Conversation { UserId = userId, PeerId = peerId, LastMessageId = last.Id, LastSequence = sequence };
             conversations[(userId, peerId)] = conversation;
-            db.Conversations.Add(conversation);
         }
 
+        touched[(userId, peerId)] = conversation;
         conversation.LastMessageId = last.Id;
         conversation.LastSequence = sequence;
         if (unread)

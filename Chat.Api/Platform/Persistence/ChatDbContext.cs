@@ -2,6 +2,7 @@ using Chat.Domain.Messaging;
 using Chat.Domain.Users;
 using System.Data;
 using System.Numerics;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -33,7 +34,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
         var values = Padded(ids);
-        return Users.FromSqlRaw(string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(0, values.Length), ") ORDER BY Id", LockingClause), values)
+        return Users.FromSqlRaw(string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(0, values.Length), ") ORDER BY Id", LockingClause), values).AsNoTracking()
             .ToListAsync(cancellationToken);
     }
 
@@ -71,6 +72,44 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     /// <summary>"{0}, {1}, …" for FromSqlRaw: only placeholders are spliced into SQL.</summary>
     private static string Placeholders(int from, int count) => string.Join(", ", Enumerable.Range(from, count).Select(i => "{" + i + "}"));
+
+    /// <summary>
+    /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and their users' new
+    /// sequence numbers in one command of three statements, inside the caller's transaction: one round trip whatever
+    /// the batch's size, where a statement per entity would cost a round trip (and EF's bookkeeping) for each.
+    /// </summary>
+    public Task StoreBatchAsync(
+        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<User> users, CancellationToken cancellationToken)
+    {
+        var sql = new StringBuilder();
+        var values = new List<object>();
+        string Value(object? value)
+        {
+            values.Add(value ?? DBNull.Value);
+            return "{" + (values.Count - 1) + "}";
+        }
+
+        sql.Append("INSERT INTO Messages (Id, ConversationId, SenderId, ReceiverId, Text, SentAt, ClientMessageId, SenderSequence, ReceiverSequence, ConversationSequence) VALUES ");
+        sql.AppendJoin(", ", messages.Select(m => string.Concat(
+            "(", string.Join(", ", Value(m.Id), Value(m.ConversationId), Value(m.SenderId), Value(m.ReceiverId), Value(m.Text), Value(m.SentAt),
+                Value(m.ClientMessageId), Value(m.SenderSequence), Value(m.ReceiverSequence), Value(m.ConversationSequence)), ")")));
+        sql.Append(";\nINSERT INTO Conversations (UserId, PeerId, LastMessageId, LastSequence, ReadUpTo, ReadSequence, UnreadCount) VALUES ");
+        sql.AppendJoin(", ", conversations.Select(c => string.Concat(
+            "(", string.Join(", ", Value(c.UserId), Value(c.PeerId), Value(c.LastMessageId), Value(c.LastSequence), Value(c.ReadUpTo),
+                Value(c.ReadSequence), Value(c.UnreadCount)), ")")));
+        sql.Append(UpsertConversationClause);
+        sql.Append(";\nUPDATE Users SET MessageSequence = CASE Id");
+        foreach (var user in users)
+        {
+            sql.Append(" WHEN ").Append(Value(user.Id)).Append(" THEN ").Append(Value(user.MessageSequence));
+        }
+
+        sql.Append(" END WHERE Id IN (").AppendJoin(", ", users.Select(u => Value(u.Id))).Append(");");
+        return Database.ExecuteSqlRawAsync(sql.ToString(), values, cancellationToken);
+    }
+
+    /// <summary>What turns the conversations' INSERT into an upsert of their last message and unread count.</summary>
+    protected abstract string UpsertConversationClause { get; }
 
     /// <summary>A transaction for a write that starts with <see cref="LockUsersAsync"/>.</summary>
     public abstract Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken);
@@ -134,6 +173,9 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
 {
     protected override string LockingClause => " FOR UPDATE";
 
+    protected override string UpsertConversationClause =>
+        " ON DUPLICATE KEY UPDATE LastMessageId = VALUES(LastMessageId), LastSequence = VALUES(LastSequence), UnreadCount = VALUES(UnreadCount)";
+
     // Read committed: what a transaction reads after taking its locks includes everything committed before it got
     // them (repeatable read would keep the snapshot of its first read), and no gap locks between concurrent inserts.
     public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
@@ -176,6 +218,9 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
 public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> options) : ChatDbContext(options)
 {
     protected override string LockingClause => "";
+
+    protected override string UpsertConversationClause =>
+        " ON CONFLICT (UserId, PeerId) DO UPDATE SET LastMessageId = excluded.LastMessageId, LastSequence = excluded.LastSequence, UnreadCount = excluded.UnreadCount";
 
     public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
