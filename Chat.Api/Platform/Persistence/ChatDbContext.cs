@@ -82,10 +82,10 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<User> users, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder();
-        var values = new List<object>();
+        var values = new List<object?>();
         string Value(object? value)
         {
-            values.Add(value ?? DBNull.Value);
+            values.Add(value);
             return "{" + (values.Count - 1) + "}";
         }
 
@@ -105,7 +105,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         }
 
         sql.Append(" END WHERE Id IN (").AppendJoin(", ", users.Select(u => Value(u.Id))).Append(");");
-        return Database.ExecuteSqlRawAsync(sql.ToString(), values, cancellationToken);
+        return Database.ExecuteSqlRawAsync(sql.ToString(), values.Select(v => v!), cancellationToken);
     }
 
     /// <summary>What turns the conversations' INSERT into an upsert of their last message and unread count.</summary>
