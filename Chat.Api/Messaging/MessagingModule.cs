@@ -1,4 +1,6 @@
 using Chat.Api.Accounts;
+using Chat.Domain.Presence;
+using Microsoft.Extensions.Options;
 using Chat.Api.Platform;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
@@ -59,10 +61,40 @@ public static class MessagingModule
         return builder;
     }
 
+    /// <summary>
+    /// Negotiating a connection reserves room under <c>Hub:MaxConnectionsPerUser</c> (live connections and those
+    /// negotiated but not started, on every instance): one token cannot pile up connection state. Beyond it, 429.
+    /// </summary>
+    private static void LimitNegotiations(EndpointBuilder endpoint)
+    {
+        if (endpoint is not RouteEndpointBuilder { RoutePattern.RawText: { } pattern } || !pattern.EndsWith("/negotiate", StringComparison.Ordinal)
+            || endpoint.RequestDelegate is not { } negotiate)
+        {
+            return;
+        }
+
+        endpoint.RequestDelegate = async context =>
+        {
+            var services = context.RequestServices;
+            var limit = services.GetRequiredService<IOptions<ChatHubOptions>>().Value.MaxConnectionsPerUser;
+            if (context.User.Identity?.IsAuthenticated == true
+                && !await services.GetRequiredService<IUserPresence>().TryReserveAsync(context.User.UserId(), limit, context.RequestAborted))
+            {
+                context.Response.Headers.RetryAfter = "5";
+                await Results.Problem(
+                    title: $"Too many connections: a user may hold at most {limit}. Close another one and retry.",
+                    statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
+                return;
+            }
+
+            await negotiate(context);
+        };
+    }
+
     public static IEndpointRouteBuilder MapMessaging(this IEndpointRouteBuilder app)
     {
         // A connection ends when its access token does, so a revoked user is out within one access-token lifetime.
-        app.MapHub<ChatHub>(ChatHub.Path, o => o.CloseOnAuthenticationExpiration = true);
+        app.MapHub<ChatHub>(ChatHub.Path, o => o.CloseOnAuthenticationExpiration = true).Add(LimitNegotiations);
         app.MapConversationEndpoints();
         return app;
     }

@@ -36,6 +36,9 @@ public static class RedisKeys
 
     public static string PresenceInstance(string instanceId) => PresenceInstancePrefix + instanceId;
 
+    /// <summary>A user's hub connections negotiated but not started yet, scored by when the reservation lapses.</summary>
+    public static string Negotiations(string userId) => "chat:presence:negotiating:" + userId;
+
     /// <summary>One partition of a rate limit shared by all instances.</summary>
     public static string RateLimit(string limit, string partition) => $"chat:limit:{limit}:{partition}";
 }

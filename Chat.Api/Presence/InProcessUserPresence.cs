@@ -8,13 +8,44 @@ internal sealed class InProcessUserPresence(IOptions<PresenceOptions> options, T
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, DateTimeOffset> away = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<DateTimeOffset>> negotiating = new(StringComparer.Ordinal);
 
     public ConnectionCounts Counts { get; } = new();
+
+    public Task<bool> TryReserveAsync(string userId, int limit, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        lock (gate)
+        {
+            var open = negotiating.TryGetValue(userId, out var list) ? list : negotiating[userId] = [];
+            open.RemoveAll(lapses => lapses <= now);
+            if (Counts.Of(userId) + open.Count >= limit)
+            {
+                return Task.FromResult(false);
+            }
+
+            open.Add(now + PresenceOptions.NegotiationLapse);
+            return Task.FromResult(true);
+        }
+    }
 
     public Task<Arrival> ConnectedAsync(string userId, CancellationToken cancellationToken = default)
     {
         lock (gate)
         {
+            if (negotiating.TryGetValue(userId, out var open))
+            {
+                if (open.Count > 0)
+                {
+                    open.RemoveAt(0);
+                }
+
+                if (open.Count == 0)
+                {
+                    negotiating.Remove(userId);
+                }
+            }
+
             var connections = Counts.Increment(userId);
             var wasAway = away.Remove(userId);
             return Task.FromResult(new Arrival(connections, CameOnline: connections == 1 && !wasAway));

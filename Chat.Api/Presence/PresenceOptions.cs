@@ -6,6 +6,9 @@ public sealed class PresenceOptions
 {
     public const string Section = "Presence";
 
+    /// <summary>How long a negotiated hub connection that never starts holds its place under the connection cap.</summary>
+    public static readonly TimeSpan NegotiationLapse = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a crashed instance's connections stay "online"; heartbeats renew every third of it.</summary>
     [Range(2, 3600)]
     public int TtlSeconds { get; set; } = 30;

@@ -42,6 +42,7 @@ internal sealed partial class RedisUserPresence(
         local total = total_of(@userId, redis.call('ZRANGEBYSCORE', @instancesKey, now, '+inf'))
         local came = 0
         if tonumber(@delta) > 0 then
+            redis.call('ZPOPMIN', @negotiationsKey)
             local was_away = redis.call('ZREM', @awayKey, @userId)
             if total == 1 and was_away == 0 then came = 1 end
         elseif total == 0 then
@@ -118,6 +119,16 @@ internal sealed partial class RedisUserPresence(
         return gone
         """);
 
+    // Returns 1 and reserves room when the user's live connections and open reservations are fewer than the limit.
+    private static readonly LuaScript Reserve = Script(Now, TotalOf, """
+        redis.call('ZREMRANGEBYSCORE', @negotiationsKey, '-inf', now)
+        local total = total_of(@userId, redis.call('ZRANGEBYSCORE', @instancesKey, now, '+inf'))
+        if total + redis.call('ZCARD', @negotiationsKey) >= tonumber(@limit) then return 0 end
+        redis.call('ZADD', @negotiationsKey, now + @lapse, @reservation)
+        redis.call('PEXPIRE', @negotiationsKey, @lapse)
+        return 1
+        """);
+
     // A clean stop: this instance's users who have no connection elsewhere become away now, and the instance goes.
     private static readonly LuaScript Leave = Script(Now, TotalOf, """
         redis.call('ZREM', @instancesKey, @instanceId)
@@ -144,6 +155,18 @@ internal sealed partial class RedisUserPresence(
 
     // The hash outlives the heartbeat, so that a crashed instance's users can still be read when it is swept.
     private long KeepMilliseconds => 3 * TtlMilliseconds;
+
+    public async Task<bool> TryReserveAsync(string userId, int limit, CancellationToken cancellationToken = default) =>
+        (int)await redis.GetDatabase().ScriptEvaluateAsync(Reserve, new
+        {
+            negotiationsKey = (RedisKey)RedisKeys.Negotiations(userId),
+            instancesKey = (RedisKey)RedisKeys.PresenceInstances,
+            prefix = RedisKeys.PresenceInstancePrefix,
+            userId,
+            limit,
+            lapse = (long)PresenceOptions.NegotiationLapse.TotalMilliseconds,
+            reservation = Guid.NewGuid().ToString("N"),
+        }) == 1;
 
     public async Task<Arrival> ConnectedAsync(string userId, CancellationToken cancellationToken = default)
     {
@@ -202,6 +225,7 @@ internal sealed partial class RedisUserPresence(
                 instanceKey = InstanceKey,
                 instancesKey = (RedisKey)RedisKeys.PresenceInstances,
                 awayKey = (RedisKey)RedisKeys.PresenceAway,
+                negotiationsKey = (RedisKey)RedisKeys.Negotiations(userId),
                 prefix = RedisKeys.PresenceInstancePrefix,
                 instanceId,
                 userId,

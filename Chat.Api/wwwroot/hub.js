@@ -139,7 +139,8 @@ function connected() {
  */
 function refusedAsTooMany(error) {
   const text = hubErrorText(error);
-  if (!/too many connections/i.test(text)) return false;
+  // Beyond the cap the negotiation itself is refused (429), or, on an older server, the started connection.
+  if (!/too many connections|status code '429'/i.test(text)) return false;
   setStatus('disconnected');
   showBanner(text, { scope: 'connection' });
   return true;

@@ -14,6 +14,13 @@ public sealed record Departure(string UserId, DateTimeOffset LastSeenAt);
 /// </summary>
 public interface IUserPresence
 {
+    /// <summary>
+    /// Reserves room for a connection being negotiated: true while the user's live connections and open
+    /// reservations, on every instance, are fewer than <paramref name="limit"/>. A reservation is spent when a
+    /// connection of the user starts, or lapses after a while.
+    /// </summary>
+    Task<bool> TryReserveAsync(string userId, int limit, CancellationToken cancellationToken = default);
+
     Task<Arrival> ConnectedAsync(string userId, CancellationToken cancellationToken = default);
 
     /// <returns>The user's live connections left on every instance.</returns>
