@@ -14,19 +14,15 @@ internal sealed partial class SyncAfterRedisOutage(
     TimeProvider time,
     ILogger<SyncAfterRedisOutage> logger) : BackgroundService
 {
-    // Long enough for the backplane to have subscribed its channels again.
-    private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(1);
+    // When to tell, after Redis is back: at once the backplane may not have subscribed its channels again (here or on
+    // another instance), and a SyncNeeded published before that is lost; a second one covers a slow resubscription.
+    private static readonly TimeSpan[] TellAfter = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4)];
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var restored = new SemaphoreSlim(0);
-        void OnRestored(object? sender, ConnectionFailedEventArgs e)
-        {
-            if (e.ConnectionType == ConnectionType.Subscription)
-            {
-                restored.Release();
-            }
-        }
+        void OnRestored(object? sender, ConnectionFailedEventArgs e) => restored.Release();
 
         redis.ConnectionRestored += OnRestored;
         try
@@ -34,13 +30,16 @@ internal sealed partial class SyncAfterRedisOutage(
             while (!stoppingToken.IsCancellationRequested)
             {
                 await restored.WaitAsync(stoppingToken);
-                await Task.Delay(SettleTime, time, stoppingToken);
-                while (restored.Wait(0))
+                foreach (var wait in TellAfter)
                 {
-                    // One SyncNeeded covers the restorations seen meanwhile.
-                }
+                    await Task.Delay(wait, time, stoppingToken);
+                    while (restored.Wait(0))
+                    {
+                        // One SyncNeeded covers the restorations seen meanwhile.
+                    }
 
-                await TellEveryoneAsync(stoppingToken);
+                    await TellEveryoneAsync(stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -65,7 +64,7 @@ internal sealed partial class SyncAfterRedisOutage(
             catch (RedisException ex) when (attempt < 10)
             {
                 LogRetry(logger, ex);
-                await Task.Delay(SettleTime, time, stoppingToken);
+                await Task.Delay(RetryAfter, time, stoppingToken);
             }
         }
     }
