@@ -12,6 +12,8 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
 
     // A family is live while it is in here and not expired; revoking removes it.
     private readonly Dictionary<string, (RefreshTokenEntry Entry, DateTimeOffset CreatedAt)> families = new(StringComparer.Ordinal);
+    // Ended families until they would have expired: what EndedFamiliesAsync answers.
+    private readonly Dictionary<string, DateTimeOffset> ended = new(StringComparer.Ordinal);
     private int sweepAt = MinimumSweepSize;
 
     public Task<IReadOnlyList<string>> StoreAsync(string tokenHash, RefreshTokenEntry entry, int maxSessions, CancellationToken cancellationToken = default)
@@ -25,10 +27,10 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
                 .OrderBy(f => f.CreatedAt)
                 .Select(f => f.Entry.FamilyId)
                 .ToList();
-            var ended = oldest.Take(Math.Max(0, oldest.Count - maxSessions)).ToList();
-            ended.ForEach(id => families.Remove(id));
+            var evicted = oldest.Take(Math.Max(0, oldest.Count - maxSessions)).ToList();
+            evicted.ForEach(End);
             SweepWhenGrown();
-            return Task.FromResult<IReadOnlyList<string>>(ended);
+            return Task.FromResult<IReadOnlyList<string>>(evicted);
         }
     }
 
@@ -43,7 +45,7 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
 
             if (token.Used)
             {
-                families.Remove(token.Entry.FamilyId);
+                End(token.Entry.FamilyId);
                 return Task.FromResult(new RotationResult(RotationOutcome.ReuseDetected, token.Entry));
             }
 
@@ -60,7 +62,7 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
         {
             if (tokens.TryGetValue(tokenHash, out var token))
             {
-                families.Remove(token.Entry.FamilyId);
+                End(token.Entry.FamilyId);
             }
         }
 
@@ -73,20 +75,29 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
         {
             foreach (var id in families.Where(f => f.Value.Entry.UserId == userId).Select(f => f.Key).ToList())
             {
-                families.Remove(id);
+                End(id);
             }
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlySet<string>> LiveFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default)
+    public Task<IReadOnlySet<string>> EndedFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default)
     {
+        var now = time.GetUtcNow();
         lock (gate)
         {
             return Task.FromResult<IReadOnlySet<string>>(familyIds
-                .Where(id => families.TryGetValue(id, out var family) && IsLive(family.Entry))
+                .Where(id => ended.TryGetValue(id, out var until) && until > now)
                 .ToHashSet(StringComparer.Ordinal));
+        }
+    }
+
+    private void End(string familyId)
+    {
+        if (families.Remove(familyId, out var family))
+        {
+            ended[familyId] = family.Entry.FamilyExpiresAt;
         }
     }
 
@@ -108,6 +119,15 @@ internal sealed class InProcessRefreshTokenStore(TimeProvider time) : IRefreshTo
             {
                 tokens.Remove(hash);
                 families.Remove(token.Entry.FamilyId);
+            }
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var (id, until) in ended)
+        {
+            if (until <= now)
+            {
+                ended.Remove(id);
             }
         }
 

@@ -12,14 +12,17 @@ namespace Chat.Api.Accounts;
 /// </summary>
 internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRefreshTokenStore
 {
-    // KEYS: the token, its replacement. ARGV: the family key prefix. Returns {outcome, user, family, expires}.
+    // KEYS: the token, its replacement. ARGV: the family key prefix, the ended-family key prefix. Returns {outcome,
+    // user, family, expires}.
     private const string Rotate = """
         local token = redis.call('HMGET', KEYS[1], 'user', 'family', 'expires', 'used')
         if not token[1] then return {0} end
         local family = ARGV[1] .. token[2]
         if redis.call('EXISTS', family) == 0 then return {0} end
         if token[4] == '1' then
+            local ttl = redis.call('PTTL', family)
             redis.call('DEL', family)
+            if ttl > 0 then redis.call('SET', ARGV[2] .. token[2], 1, 'PX', ttl) end
             return {2, token[1], token[2], token[3]}
         end
         redis.call('HSET', KEYS[1], 'used', '1')
@@ -29,7 +32,7 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
         """;
 
     // KEYS: the token, its family, the user's family index (scored by creation). ARGV: user, family, expiry (ms),
-    // the most live families a user may hold, the family key prefix. Returns the families ended to make room, oldest
+    // the most live families a user may hold, the family key prefix, the ended-family key prefix. Returns the families ended to make room, oldest
     // first; families no longer live leave the index on the way.
     private const string Store = """
         local t = redis.call('TIME')
@@ -45,31 +48,41 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
         end
         local ended = {}
         for i = 1, #live - tonumber(ARGV[4]) do
+            local ttl = redis.call('PTTL', ARGV[5] .. live[i])
             redis.call('DEL', ARGV[5] .. live[i])
+            if ttl > 0 then redis.call('SET', ARGV[6] .. live[i], 1, 'PX', ttl) end
             redis.call('ZREM', KEYS[3], live[i])
             ended[#ended + 1] = live[i]
         end
         return ended
         """;
 
-    // KEYS: the user's family index. ARGV: the family key prefix.
+    // KEYS: the user's family index. ARGV: the family key prefix, the ended-family key prefix.
     private const string RevokeUser = """
-        for _, family in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do redis.call('DEL', ARGV[1] .. family) end
+        for _, family in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+            local ttl = redis.call('PTTL', ARGV[1] .. family)
+            redis.call('DEL', ARGV[1] .. family)
+            if ttl > 0 then redis.call('SET', ARGV[2] .. family, 1, 'PX', ttl) end
+        end
         return redis.call('DEL', KEYS[1])
         """;
 
-    // ARGV: the family key prefix, then family ids. Returns the live ones.
-    private const string Live = """
-        local live = {}
+    // ARGV: the ended-family key prefix, then family ids. Returns the ended ones.
+    private const string Ended = """
+        local ended = {}
         for i = 2, #ARGV do
-            if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 1 then live[#live + 1] = ARGV[i] end
+            if redis.call('EXISTS', ARGV[1] .. ARGV[i]) == 1 then ended[#ended + 1] = ARGV[i] end
         end
-        return live
+        return ended
         """;
 
     private const string Revoke = """
         local family = redis.call('HGET', KEYS[1], 'family')
-        if family then redis.call('DEL', ARGV[1] .. family) end
+        if family then
+            local ttl = redis.call('PTTL', ARGV[1] .. family)
+            redis.call('DEL', ARGV[1] .. family)
+            if ttl > 0 then redis.call('SET', ARGV[2] .. family, 1, 'PX', ttl) end
+        end
         return 1
         """;
 
@@ -79,7 +92,7 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
         var ended = (string[])(await redis.GetDatabase().ScriptEvaluateAsync(
             Store,
             [RedisKeys.RefreshToken(tokenHash), RedisKeys.RefreshFamily(entry.FamilyId), RedisKeys.RefreshUser(entry.UserId)],
-            [entry.UserId, entry.FamilyId, entry.FamilyExpiresAt.ToUnixTimeMilliseconds(), maxSessions, RedisKeys.RefreshFamilyPrefix]))!;
+            [entry.UserId, entry.FamilyId, entry.FamilyExpiresAt.ToUnixTimeMilliseconds(), maxSessions, RedisKeys.RefreshFamilyPrefix, RedisKeys.EndedFamilyPrefix]))!;
         return ended;
     }
 
@@ -88,7 +101,7 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
             Rotate,
             [RedisKeys.RefreshToken(tokenHash), RedisKeys.RefreshToken(replacementHash)],
-            [RedisKeys.RefreshFamilyPrefix]))!;
+            [RedisKeys.RefreshFamilyPrefix, RedisKeys.EndedFamilyPrefix]))!;
         var outcome = (int)result[0] switch
         {
             1 => RotationOutcome.Rotated,
@@ -102,20 +115,20 @@ internal sealed class RedisRefreshTokenStore(IConnectionMultiplexer redis) : IRe
     }
 
     public async Task RevokeFamilyAsync(string tokenHash, CancellationToken cancellationToken = default) =>
-        await redis.GetDatabase().ScriptEvaluateAsync(Revoke, [RedisKeys.RefreshToken(tokenHash)], [RedisKeys.RefreshFamilyPrefix]);
+        await redis.GetDatabase().ScriptEvaluateAsync(Revoke, [RedisKeys.RefreshToken(tokenHash)], [RedisKeys.RefreshFamilyPrefix, RedisKeys.EndedFamilyPrefix]);
 
     public async Task RevokeUserAsync(string userId, CancellationToken cancellationToken = default) =>
-        await redis.GetDatabase().ScriptEvaluateAsync(RevokeUser, [RedisKeys.RefreshUser(userId)], [RedisKeys.RefreshFamilyPrefix]);
+        await redis.GetDatabase().ScriptEvaluateAsync(RevokeUser, [RedisKeys.RefreshUser(userId)], [RedisKeys.RefreshFamilyPrefix, RedisKeys.EndedFamilyPrefix]);
 
-    public async Task<IReadOnlySet<string>> LiveFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlySet<string>> EndedFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default)
     {
         if (familyIds.Count == 0)
         {
             return new HashSet<string>();
         }
 
-        var live = (string[])(await redis.GetDatabase().ScriptEvaluateAsync(
-            Live, [], [RedisKeys.RefreshFamilyPrefix, .. familyIds.Select(id => (RedisValue)id)]))!;
-        return live.ToHashSet(StringComparer.Ordinal);
+        var ended = (string[])(await redis.GetDatabase().ScriptEvaluateAsync(
+            Ended, [], [RedisKeys.EndedFamilyPrefix, .. familyIds.Select(id => (RedisValue)id)]))!;
+        return ended.ToHashSet(StringComparer.Ordinal);
     }
 }

@@ -36,7 +36,7 @@ public sealed partial class Sessions(IServiceProvider services, TimeProvider tim
         bool live;
         try
         {
-            live = (await Store.LiveFamiliesAsync([sessionId], cancellationToken)).Contains(sessionId);
+            live = !(await Store.EndedFamiliesAsync([sessionId], cancellationToken)).Contains(sessionId);
         }
         catch (RedisException ex)
         {
@@ -89,8 +89,7 @@ public sealed partial class Sessions(IServiceProvider services, TimeProvider tim
             {
                 try
                 {
-                    var live = await Store.LiveFamiliesAsync(chunk, stoppingToken);
-                    Ended(chunk.Where(id => !live.Contains(id)));
+                    Ended(await Store.EndedFamiliesAsync(chunk, stoppingToken));
                 }
                 catch (RedisException ex)
                 {

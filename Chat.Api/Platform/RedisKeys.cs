@@ -15,6 +15,12 @@ public static class RedisKeys
     /// <summary>A refresh-token family: live while the key exists.</summary>
     public const string RefreshFamilyPrefix = "chat:refresh-family:";
 
+    /// <summary>
+    /// A family that was ended (revoked), kept until it would have expired: its access tokens are refused. Kept apart
+    /// from the family keys so that a Redis that lost its data ends no session by that.
+    /// </summary>
+    public const string EndedFamilyPrefix = "chat:refresh-ended:";
+
     /// <summary>The live instances, scored by the time their presence hash expires.</summary>
     public const string PresenceInstances = "chat:presence:instances";
 

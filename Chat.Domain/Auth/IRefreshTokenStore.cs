@@ -44,6 +44,9 @@ public interface IRefreshTokenStore
     /// <summary>Revokes every family of the user.</summary>
     Task RevokeUserAsync(string userId, CancellationToken cancellationToken = default);
 
-    /// <summary>Which of <paramref name="familyIds"/> are live: neither revoked nor expired.</summary>
-    Task<IReadOnlySet<string>> LiveFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Which of <paramref name="familyIds"/> were ended: revoked (logout, reuse, the session cap), not merely
+    /// expired or forgotten. A store that lost its data (Redis flushed) ends no session by that: connected users stay.
+    /// </summary>
+    Task<IReadOnlySet<string>> EndedFamiliesAsync(IReadOnlyCollection<string> familyIds, CancellationToken cancellationToken = default);
 }
