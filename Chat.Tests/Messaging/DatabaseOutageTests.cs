@@ -3,7 +3,6 @@ using System.Net;
 using Chat.Domain.Messaging;
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
-using MySqlConnector;
 using Xunit.Abstractions;
 using static Chat.Tests.Messaging.MessagingTestKit;
 
@@ -20,76 +19,62 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
     [Fact]
     public async Task While_the_database_is_down_sends_fail_saying_not_stored_reads_answer_503_and_the_same_connection_sends_again_when_it_is_back()
     {
-        var servers = await TestServers.GetAsync();
-        var database = $"chat_{Guid.NewGuid():N}";
-        var direct = new MySqlConnectionStringBuilder(await TestServers.CreateDatabaseAsync(database));
-        await using var proxy = new TcpProxy(direct.Server, (int)direct.Port);
-        var viaProxy = new MySqlConnectionStringBuilder(direct.ConnectionString) { Server = "127.0.0.1", Port = (uint)proxy.Port, ConnectionTimeout = 2 };
-        try
+        await using var database = await ProxiedDatabase.CreateAsync();
+        var proxy = database.Proxy;
+        await using var app = ChatApp.Start(database.Settings);
+        var alice = await app.CreateUserAsync();
+        var bob = await app.CreateUserAsync();
+        await using var aliceConnection = await app.ConnectAsync(alice);
+        await using var bobConnection = await app.ConnectAsync(bob);
+        var before = await aliceConnection.SendAsync(bob.Id, "before the outage");
+        Assert.Equal(before.Id, (await bobConnection.NextMessageAsync()).Id);
+
+        proxy.Stop();
+
+        var clock = Stopwatch.StartNew();
+        await AssertHubErrorAsync(() => aliceConnection.SendAsync(bob.Id, "during the outage", "outage-1"), "not stored");
+        output.WriteLine($"Send failed after {clock.Elapsed.TotalSeconds:0.0} s.");
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+
+        clock.Restart();
+        await AssertHubErrorAsync(() => aliceConnection.SendRawAsync($"{bob.Id}:raw during the outage"), "not stored");
+        output.WriteLine($"SendRaw failed after {clock.Elapsed.TotalSeconds:0.0} s.");
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
+
+        foreach (var path in new[] { "/api/conversations", $"/api/conversations/{bob.Id}/messages", "/api/sync" })
         {
-            await using var app = ChatApp.Start(new Dictionary<string, string?>
+            await app.AssertProblemAsync(alice, path, HttpStatusCode.ServiceUnavailable);
+        }
+
+        proxy.Resume();
+        clock.Restart();
+
+        // The client retries its send, same key, on the same connection, until it is stored.
+        var attempts = 0;
+        SendReceipt? stored = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            attempts++;
+            try
             {
-                ["ConnectionStrings:Chat"] = viaProxy.ConnectionString,
-                ["ConnectionStrings:Redis"] = servers.Redis,
-            });
-            var alice = await app.CreateUserAsync();
-            var bob = await app.CreateUserAsync();
-            await using var aliceConnection = await app.ConnectAsync(alice);
-            await using var bobConnection = await app.ConnectAsync(bob);
-            var before = await aliceConnection.SendAsync(bob.Id, "before the outage");
-            Assert.Equal(before.Id, (await bobConnection.NextMessageAsync()).Id);
-
-            proxy.Stop();
-
-            var clock = Stopwatch.StartNew();
-            await AssertHubErrorAsync(() => aliceConnection.SendAsync(bob.Id, "during the outage", "outage-1"), "not stored");
-            output.WriteLine($"Send failed after {clock.Elapsed.TotalSeconds:0.0} s.");
-            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
-
-            clock.Restart();
-            await AssertHubErrorAsync(() => aliceConnection.SendRawAsync($"{bob.Id}:raw during the outage"), "not stored");
-            output.WriteLine($"SendRaw failed after {clock.Elapsed.TotalSeconds:0.0} s.");
-            Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(10));
-
-            foreach (var path in new[] { "/api/conversations", $"/api/conversations/{bob.Id}/messages", "/api/sync" })
-            {
-                await app.AssertProblemAsync(alice, path, HttpStatusCode.ServiceUnavailable);
+                stored = await aliceConnection.SendAsync(bob.Id, "during the outage", "outage-1");
+                return true;
             }
-
-            proxy.Resume();
-            clock.Restart();
-
-            // The client retries its send, same key, on the same connection, until it is stored.
-            var attempts = 0;
-            SendReceipt? stored = null;
-            await Eventually.TrueAsync(async () =>
+            catch (HubException ex) when (ex.Message.Contains("not stored", StringComparison.OrdinalIgnoreCase))
             {
-                attempts++;
-                try
-                {
-                    stored = await aliceConnection.SendAsync(bob.Id, "during the outage", "outage-1");
-                    return true;
-                }
-                catch (HubException ex) when (ex.Message.Contains("not stored", StringComparison.OrdinalIgnoreCase))
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(30), "Sends on the same connection did not work again within 30 s of the database coming back.");
-            output.WriteLine($"Stored again {clock.Elapsed.TotalSeconds:0.0} s after the database came back, at attempt {attempts}.");
+                return false;
+            }
+        }, TimeSpan.FromSeconds(30), "Sends on the same connection did not work again within 30 s of the database coming back.");
+        output.WriteLine($"Stored again {clock.Elapsed.TotalSeconds:0.0} s after the database came back, at attempt {attempts}.");
 
-            // Nothing of the failed calls was stored or delivered: Bob's next message is the one that was stored.
-            Assert.Equal(stored!.Id, (await bobConnection.NextMessageAsync()).Id);
-            var after = await aliceConnection.SendAsync(bob.Id, "after the outage");
-            Assert.Equal(after.Id, (await bobConnection.NextMessageAsync()).Id);
-            Assert.Equal(
-                ["before the outage", "during the outage", "after the outage"],
-                (await app.HistoryAsync(bob, alice.Id)).Messages.Select(m => m.Text));
-            Assert.Equal([before.Id, stored.Id, after.Id], (await app.SyncAsync(alice)).Messages.Select(m => m.Id));
-            Assert.Equal(3, Assert.Single(await app.ConversationsAsync(bob)).UnreadCount);
-        }
-        finally
-        {
-            await TestServers.DropDatabaseAsync(database);
-        }
+        // Nothing of the failed calls was stored or delivered: Bob's next message is the one that was stored.
+        Assert.Equal(stored!.Id, (await bobConnection.NextMessageAsync()).Id);
+        var after = await aliceConnection.SendAsync(bob.Id, "after the outage");
+        Assert.Equal(after.Id, (await bobConnection.NextMessageAsync()).Id);
+        Assert.Equal(
+            ["before the outage", "during the outage", "after the outage"],
+            (await app.HistoryAsync(bob, alice.Id)).Messages.Select(m => m.Text));
+        Assert.Equal([before.Id, stored.Id, after.Id], (await app.SyncAsync(alice)).Messages.Select(m => m.Id));
+        Assert.Equal(3, Assert.Single(await app.ConversationsAsync(bob)).UnreadCount);
     }
 }

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Chat.Api.Platform;
 using Chat.Tests.Fixtures;
 using Microsoft.Extensions.Options;
-using MySqlConnector;
 using StackExchange.Redis;
 
 namespace Chat.Tests.Platform;
@@ -25,31 +24,17 @@ public sealed class OperationsTests(MySqlRedisChat chat)
     [Fact]
     public async Task Readiness_is_503_when_the_database_stops_answering_and_200_when_it_is_back()
     {
-        var servers = await TestServers.GetAsync();
-        var database = $"chat_{Guid.NewGuid():N}";
-        var direct = new MySqlConnectionStringBuilder(await TestServers.CreateDatabaseAsync(database));
-        await using var proxy = new TcpProxy(direct.Server, (int)direct.Port);
-        var viaProxy = new MySqlConnectionStringBuilder(direct.ConnectionString) { Server = "127.0.0.1", Port = (uint)proxy.Port, ConnectionTimeout = 2 };
-        try
-        {
-            await using var app = ChatApp.Start(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Chat"] = viaProxy.ConnectionString,
-                ["ConnectionStrings:Redis"] = servers.Redis,
-            });
-            Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/health/ready")).StatusCode);
+        await using var database = await ProxiedDatabase.CreateAsync();
+        var proxy = database.Proxy;
+        await using var app = ChatApp.Start(database.Settings);
+        Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/health/ready")).StatusCode);
 
-            proxy.Stop();
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Http.GetAsync("/health/ready")).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/health/live")).StatusCode);
+        proxy.Stop();
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Http.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Http.GetAsync("/health/live")).StatusCode);
 
-            proxy.Resume();
-            await Eventually.TrueAsync(async () => (await app.Http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK);
-        }
-        finally
-        {
-            await TestServers.DropDatabaseAsync(database);
-        }
+        proxy.Resume();
+        await Eventually.TrueAsync(async () => (await app.Http.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK);
     }
 
     [Fact]
