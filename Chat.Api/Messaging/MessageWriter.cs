@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Chat.Api.Platform.Persistence;
 using Chat.Domain;
@@ -118,9 +119,10 @@ public sealed partial class MessageWriter(
                 batch[i].Outcome.TrySetResult(outcomes[i]);
             }
         }
-        catch (DbUpdateException ex) when (batch.Count > 1)
+        catch (DbException ex) when (batch.Count > 1 && IsConstraintViolation(ex))
         {
-            // One message the database refuses must not take the others with it: each on its own.
+            // One message the database refuses must not take the others with it: each on its own. (An outage is not
+            // retried this way: each message would wait out its own timeout.)
             LogBatchRefused(logger, batch.Count, ex);
             foreach (var pending in batch)
             {
@@ -137,6 +139,9 @@ public sealed partial class MessageWriter(
             }
         }
     }
+
+    // SQLSTATE class 23 (MySQL, MariaDB), or SQLITE_CONSTRAINT.
+    private static bool IsConstraintViolation(DbException ex) => ex.SqlState?.StartsWith("23", StringComparison.Ordinal) == true || ex.ErrorCode == 19;
 
     private async Task<StoreOutcome[]> WriteAsync(IReadOnlyList<PendingSend> batch)
     {
