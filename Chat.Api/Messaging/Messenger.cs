@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Chat.Api.Platform.Persistence;
 using Chat.Api.Platform.RateLimiting;
 using Chat.Api.Presence;
@@ -6,7 +5,6 @@ using Chat.Domain.Messaging;
 using Chat.Domain.Users;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -45,7 +43,7 @@ public sealed partial class Messenger(
             deadline.CancelAfter(options.Value.Timeout);
             known = await users.ContainsAsync(message.ReceiverId, deadline.Token);
         }
-        catch (Exception ex) when (ex is DbException or RetryLimitExceededException
+        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex)
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             LogDirectoryUnavailable(logger, ex);

@@ -2,8 +2,6 @@ using Chat.Api.Platform.Persistence;
 using Chat.Domain.Messaging;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using System.Data.Common;
 
 namespace Chat.Api.Messaging;
 
@@ -20,7 +18,7 @@ public sealed class ReadMarkers(IServiceScopeFactory scopes, IHubContext<ChatHub
         {
             result = await MoveAsync(userId, peerId, upToId, cancellationToken);
         }
-        catch (Exception ex) when (ex is DbException or RetryLimitExceededException)
+        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex))
         {
             throw new HubException("The read marker was not stored: the database is unavailable right now. Try again shortly.");
         }

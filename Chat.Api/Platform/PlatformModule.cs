@@ -5,8 +5,6 @@ using Chat.Api.Platform.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
-using System.Data.Common;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using System.Net;
@@ -44,7 +42,8 @@ public static class PlatformModule
         services.AddExceptionHandler(o => o.StatusCodeSelector = ex => ex switch
         {
             BadHttpRequestException bad => bad.StatusCode,
-            RedisException or DbException or RetryLimitExceededException => StatusCodes.Status503ServiceUnavailable,
+            RedisException => StatusCodes.Status503ServiceUnavailable,
+            _ when ChatDbContext.IsUnavailable(ex) => StatusCodes.Status503ServiceUnavailable,
             _ => StatusCodes.Status500InternalServerError,
         });
         services.AddOptions<SwaggerOptions>().BindConfiguration(SwaggerOptions.Section);

@@ -3,9 +3,7 @@ using Chat.Api.Platform.Persistence;
 using Chat.Domain.Presence;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using StackExchange.Redis;
-using System.Data.Common;
 
 namespace Chat.Api.Presence;
 
@@ -98,7 +96,7 @@ public sealed partial class ContactPresence(
                 await send(contacts);
             }
         }
-        catch (Exception ex) when (ex is DbException or RetryLimitExceededException or RedisException)
+        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex) || ex is RedisException)
         {
             // Presence is advisory: a database or Redis outage must not fail a connect or stop the loop.
             LogNotAnnounced(logger, userId, ex);
@@ -113,7 +111,7 @@ public sealed partial class ContactPresence(
             var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
             await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.LastSeenAt, lastSeenAt));
         }
-        catch (Exception ex) when (ex is DbException or RetryLimitExceededException)
+        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex))
         {
             LogNotAnnounced(logger, userId, ex);
         }

@@ -22,6 +22,12 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     public DbSet<User> Users => Set<User>();
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> says the database did not answer (down, unreachable, or transient failures
+    /// past the retries): the service is briefly unavailable, which callers report as such, not as a bug.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception) => exception is DbException or RetryLimitExceededException;
+
     public DbSet<Message> Messages => Set<Message>();
 
     public DbSet<Conversation> Conversations => Set<Conversation>();
