@@ -121,6 +121,15 @@ counts() {
          END { printf "%d %d %d\n", p, f, s }' "$1" 2>/dev/null || echo "0 0 0"
 }
 
+# failures LOG: log the tests LOG reports as failed, each with the first line of its error (dotnet's "  Failed NAME"
+# then "  Error Message:", node's "not ok N - NAME"), at most 20: CI shows the end of the output, so the summary names them.
+failures() {
+    awk '/^  Failed [^ ]/ { name = substr($0, 10); want = 1; next }
+         want && /^  Error Message:/ { getline; sub(/^ +/, ""); print "    " name ": " substr($0, 1, 300); want = 0; n++; next }
+         /^not ok [0-9]+ - / { print "    " $0; n++ }
+         n >= 20 { exit }' "$1" 2>/dev/null | while IFS= read -r line; do log "$line"; done
+}
+
 ran_tests() { grep -qE '^Total tests: +[0-9]+' "$1" 2>/dev/null; } # ran_tests LOG: dotnet ran at least one project
 
 # summarize: log one line per stage, set SUMMARY_LINE and TEST_RC (1 if any stage failed).
@@ -143,6 +152,7 @@ summarize() {
                 result+="; counted as 1 failed"
             fi
             log "  $name: FAILED (exit code $rc; $result)${STAGE_NOTE[$name]:+ - ${STAGE_NOTE[$name]}}"
+            failures "${STAGE_LOG[$name]}"
         else
             log "  $name: passed (exit code 0; $result)${STAGE_NOTE[$name]:+ - ${STAGE_NOTE[$name]}}"
         fi
