@@ -167,14 +167,15 @@ public sealed partial class MessageWriter(
         var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
         var sequenceBefore = users.Values.ToDictionary(u => u.Id, u => u.MessageSequence, StringComparer.Ordinal);
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
+        // Both directions of every pair that sends in this batch: blocks either way, and both users' conversation rows.
+        var pairs = batch.SelectMany(p => new[] { (p.SenderId, p.Message.ReceiverId), (p.Message.ReceiverId, p.SenderId) }).ToHashSet();
         // Read under the users' locks: a block committed before this transaction got them refuses the send.
-        var blocks = (await ChatDbContext.Among(db.Blocks, "Blocks", "BlockerId", "BlockedId", userIds).AsNoTracking()
-                .ToListAsync(cancellationToken))
+        var blocks = (await db.MatchingAsync(db.Blocks, "Blocks", "BlockerId", "BlockedId", pairs, cancellationToken))
             .Select(b => (b.BlockerId, b.BlockedId))
             .ToHashSet();
-        var conversations = (await ChatDbContext.Among(db.Conversations, "Conversations", "UserId", "PeerId", userIds).AsNoTracking()
-                .ToListAsync(cancellationToken))
+        var conversations = (await db.MatchingAsync(db.Conversations, "Conversations", "UserId", "PeerId", pairs, cancellationToken))
             .ToDictionary(c => (c.UserId, c.PeerId));
+
 
         var messages = new List<Message>(batch.Count);
         var touched = new Dictionary<(string, string), Conversation>();
@@ -287,13 +288,9 @@ public sealed partial class MessageWriter(
             return [];
         }
 
-        // Senders and keys in one list: a key that happens to equal a user id matches nothing extra that the
-        // dictionary below would keep, since it pairs each sender with its own keys.
-        var values = keyed.SelectMany(p => new[] { p.SenderId, p.Message.ClientMessageId! }).ToHashSet(StringComparer.Ordinal);
-        var found = await ChatDbContext.Among(db.Messages, "Messages", "SenderId", "ClientMessageId", values).AsNoTracking()
-            .ToListAsync(cancellationToken);
         var wanted = keyed.Select(p => (p.SenderId, p.Message.ClientMessageId!)).ToHashSet();
-        return found.Where(m => wanted.Contains((m.SenderId, m.ClientMessageId!))).ToDictionary(m => (m.SenderId, m.ClientMessageId!));
+        var found = await db.MatchingAsync(db.Messages, "Messages", "SenderId", "ClientMessageId", wanted, cancellationToken);
+        return found.ToDictionary(m => (m.SenderId, m.ClientMessageId!));
     }
 
     private sealed record PendingSend(string SenderId, OutgoingMessage Message, DateTimeOffset Deadline)

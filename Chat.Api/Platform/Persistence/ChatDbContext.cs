@@ -35,51 +35,77 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Block> Blocks => Set<Block>();
 
     /// <summary>
-    /// The users with these ids, tracked, each row locked until the transaction ends: how every write that changes a
-    /// user's view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two
-    /// transactions locking overlapping sets never deadlock.
+    /// The users with these ids, each row locked until the transaction ends: how every write that changes a user's
+    /// view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two transactions
+    /// locking overlapping sets never deadlock.
     /// </summary>
-    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public async Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
     {
-        var values = Padded(ids);
-        return Users.FromSqlRaw(string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(0, values.Length), ") ORDER BY Id", LockingClause), values).AsNoTracking()
-            .ToListAsync(cancellationToken);
+        var users = new List<User>(ids.Count);
+        foreach (var chunk in ids.Order(StringComparer.Ordinal).Chunk(MaxParameters))
+        {
+            object[] values = Padded(chunk);
+            var sql = string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(values.Length), ") ORDER BY Id", LockingClause);
+            users.AddRange(await Users.FromSqlRaw(sql, values).AsNoTracking().ToListAsync(cancellationToken));
+        }
+
+        return users;
     }
 
     /// <summary>
-    /// The rows of <paramref name="table"/> whose two columns both hold one of <paramref name="ids"/>: the conversations,
-    /// blocks or messages among a batch's users.
+    /// The rows of <paramref name="table"/> whose two columns hold one of <paramref name="pairs"/>: the conversations,
+    /// blocks or earlier sends of a batch. One index lookup per pair: two IN lists would look up every combination
+    /// of their values (256 users cost 65,536 lookups).
     /// </summary>
     /// <remarks>The names are the model's own, never input.</remarks>
-    public static IQueryable<T> Among<T>(DbSet<T> table, string tableName, string first, string second, IReadOnlyCollection<string> ids)
+    public async Task<List<T>> MatchingAsync<T>(
+        DbSet<T> table, string tableName, string first, string second, IReadOnlyCollection<(string First, string Second)> pairs,
+        CancellationToken cancellationToken)
         where T : class
     {
-        var values = Padded(ids);
-        var sql = string.Concat(
-            "SELECT * FROM ", tableName, " WHERE ", first, " IN (", Placeholders(0, values.Length), ") AND ", second,
-            " IN (", Placeholders(values.Length, values.Length), ")");
-        return table.FromSqlRaw(sql, [.. values, .. values]);
+        var rows = new List<T>();
+        foreach (var chunk in pairs.Chunk(MaxParameters / 2))
+        {
+            var padded = Padded(chunk);
+            var sql = new StringBuilder("SELECT * FROM ").Append(tableName).Append(" WHERE ");
+            for (var i = 0; i < padded.Length; i++)
+            {
+                sql.Append(i == 0 ? "(" : " OR (").Append(first).Append(" = {").Append(2 * i).Append("} AND ")
+                    .Append(second).Append(" = {").Append(2 * i + 1).Append("})");
+            }
+
+            object[] values = [.. padded.SelectMany(p => new object[] { p.First, p.Second })];
+            rows.AddRange(await table.FromSqlRaw(sql.ToString(), values).AsNoTracking().ToListAsync(cancellationToken));
+        }
+
+        return rows;
     }
 
     /// <summary>
-    /// The ids in order, repeated to the next power of two. Raw SQL is compiled once per distinct text, and a batch's
-    /// number of ids varies: padded, every list of up to 512 ids is one of ten texts, not one of 512, and EF does not
-    /// spend the first minutes of a busy instance compiling (an id twice in an IN list matches what it matched once).
+    /// How many values one query of <see cref="LockUsersAsync"/> or <see cref="MatchingAsync"/> binds at most: a
+    /// server answers a whole batch in one round trip.
     /// </summary>
-    private static object[] Padded(IReadOnlyCollection<string> ids)
+    protected virtual int MaxParameters => 4096;
+
+    /// <summary>
+    /// The values, the last repeated up to the next power of two. Raw SQL is compiled once per distinct text, and a
+    /// batch's number of values varies: padded, every list of up to 4096 values is one of thirteen texts, not one of
+    /// 4096, and EF does not spend the first minutes of a busy instance compiling (a value twice in a list matches
+    /// what it matched once).
+    /// </summary>
+    private static T[] Padded<T>(T[] values)
     {
-        var ordered = ids.Order(StringComparer.Ordinal).ToArray();
-        var padded = new object[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, ordered.Length))];
+        var padded = new T[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, values.Length))];
         for (var i = 0; i < padded.Length; i++)
         {
-            padded[i] = ordered[Math.Min(i, ordered.Length - 1)];
+            padded[i] = values[Math.Min(i, values.Length - 1)];
         }
 
         return padded;
     }
 
     /// <summary>"{0}, {1}, …" for FromSqlRaw: only placeholders are spliced into SQL.</summary>
-    private static string Placeholders(int from, int count) => string.Join(", ", Enumerable.Range(from, count).Select(i => "{" + i + "}"));
+    private static string Placeholders(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => "{" + i + "}"));
 
     /// <summary>
     /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and their users' new
@@ -226,6 +252,12 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
 public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> options) : ChatDbContext(options)
 {
     protected override string LockingClause => "";
+
+    /// <summary>
+    /// SQLite looks each named parameter up in a list, when it prepares a statement and when it binds one, so a
+    /// statement's cost grows with the square of its parameters: many small statements are cheaper in process.
+    /// </summary>
+    protected override int MaxParameters => 64;
 
     protected override string UpsertConversationClause =>
         " ON CONFLICT (UserId, PeerId) DO UPDATE SET LastMessageId = excluded.LastMessageId, LastSequence = excluded.LastSequence, UnreadCount = excluded.UnreadCount";
