@@ -19,6 +19,9 @@ public sealed class ChatHub(
 
     private string UserId => Context.UserIdentifier!;
 
+    /// <summary>This invocation's place in the connection's <see cref="SendOrder"/>, when it is a send (<see cref="SendOrderFilter"/>).</summary>
+    internal SendTurn? Turn { get; set; }
+
     public override async Task OnConnectedAsync()
     {
         var connections = await presence.ConnectedAsync(UserId, Context.ConnectionAborted);
@@ -50,7 +53,7 @@ public sealed class ChatHub(
         };
 
         return RawMessage.TryParse(text, out var message, out var error)
-            ? messenger.SendAsync(Context, message)
+            ? messenger.SendAsync(Context, message, Turn)
             : throw new HubException(error);
     }
 
@@ -59,7 +62,7 @@ public sealed class ChatHub(
         request is null
             ? throw new HubException("Send takes one object argument, {receiverId, text, clientMessageId}.")
             : OutgoingMessage.TryCreate(request.ReceiverId, request.Text, request.ClientMessageId, out var message, out var error)
-                ? messenger.SendAsync(Context, message)
+                ? messenger.SendAsync(Context, message, Turn)
                 : throw new HubException(error);
 
     /// <summary>Tells the peer the caller is typing; call it freely (at most one event per 2 s reaches the peer).</summary>

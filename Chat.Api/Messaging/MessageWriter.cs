@@ -44,16 +44,27 @@ public sealed partial class MessageWriter(
     private readonly Channel<PendingSend> queue = Channel.CreateBounded<PendingSend>(
         new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
+    /// <summary>The last completion of sends (<see cref="Complete"/>): the next one runs after it.</summary>
+    private Task completed = Task.CompletedTask;
+
     private MessageStoreOptions Options => options.Value;
 
-    /// <summary>Stores the message, or says why not; never throws for the database's sake.</summary>
-    public async Task<StoreOutcome> StoreAsync(string senderId, OutgoingMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the message, or says why not; never throws for the database's sake. With a <paramref name="turn"/>, the
+    /// message is queued after the connection's previous send, and the turn is done once it is.
+    /// </summary>
+    public async Task<StoreOutcome> StoreAsync(string senderId, OutgoingMessage message, SendTurn? turn, CancellationToken cancellationToken)
     {
         var pending = new PendingSend(senderId, message, time.GetUtcNow() + Options.Timeout);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(Options.Timeout);
         try
         {
+            if (turn is not null)
+            {
+                await turn.Previous.WaitAsync(wait.Token);
+            }
+
             await queue.Writer.WriteAsync(pending, wait.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -63,6 +74,10 @@ public sealed partial class MessageWriter(
         catch (ChannelClosedException)
         {
             return new StoreOutcome.NotStored();
+        }
+        finally
+        {
+            turn?.Done();
         }
 
         return await pending.Outcome.Task;
@@ -81,7 +96,7 @@ public sealed partial class MessageWriter(
                     // A send that waited past its deadline has been given up by its caller's budget: never store it.
                     if (pending.Deadline <= now)
                     {
-                        pending.Outcome.TrySetResult(new StoreOutcome.NotStored());
+                        Complete([pending], [new StoreOutcome.NotStored()]);
                     }
                     else
                     {
@@ -103,7 +118,7 @@ public sealed partial class MessageWriter(
         queue.Writer.TryComplete();
         while (queue.Reader.TryRead(out var left))
         {
-            left.Outcome.TrySetResult(new StoreOutcome.NotStored());
+            Complete([left], [new StoreOutcome.NotStored()]);
         }
     }
 
@@ -114,10 +129,7 @@ public sealed partial class MessageWriter(
             var started = time.GetTimestamp();
             var outcomes = await WriteAsync(batch);
             metrics.Committed(outcomes.Count(o => o is StoreOutcome.Stored { Repeated: false }), time.GetElapsedTime(started));
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Outcome.TrySetResult(outcomes[i]);
-            }
+            Complete([.. batch], outcomes);
         }
         catch (DbException ex) when (batch.Count > 1 && IsConstraintViolation(ex))
         {
@@ -133,11 +145,28 @@ public sealed partial class MessageWriter(
         {
             LogNotStored(logger, batch.Count, ex);
             metrics.NotStored(batch.Count);
-            foreach (var pending in batch)
-            {
-                pending.Outcome.TrySetResult(new StoreOutcome.NotStored());
-            }
+            Complete([.. batch], [.. batch.Select(_ => new StoreOutcome.NotStored())]);
         }
+    }
+
+    /// <summary>
+    /// Completes sends in the order they were stored, after the sends completed before them, on a thread of the pool
+    /// rather than this loop's. The callers' continuations run inline, in that order, so their deliveries leave in the
+    /// order the messages were stored: a connection's sends reach the receiver in the order they were sent.
+    /// </summary>
+    private void Complete(PendingSend[] sends, StoreOutcome[] outcomes)
+    {
+        completed = completed.ContinueWith(
+            _ =>
+            {
+                for (var i = 0; i < sends.Length; i++)
+                {
+                    sends[i].Outcome.TrySetResult(outcomes[i]);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
     }
 
     // SQLSTATE class 23 (MySQL, MariaDB), or SQLITE_CONSTRAINT.
@@ -175,7 +204,6 @@ public sealed partial class MessageWriter(
             .ToHashSet();
         var conversations = (await db.MatchingAsync(db.Conversations, "Conversations", "UserId", "PeerId", pairs, cancellationToken))
             .ToDictionary(c => (c.UserId, c.PeerId));
-
 
         var messages = new List<Message>(batch.Count);
         var touched = new Dictionary<(string, string), Conversation>();
@@ -295,8 +323,8 @@ public sealed partial class MessageWriter(
 
     private sealed record PendingSend(string SenderId, OutgoingMessage Message, DateTimeOffset Deadline)
     {
-        // Completed by the writer's loop: the caller's continuation must not run on it.
-        public TaskCompletionSource<StoreOutcome> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Completed by Complete, whose thread runs the caller's continuation.
+        public TaskCompletionSource<StoreOutcome> Outcome { get; } = new();
     }
 
     [LoggerMessage(2, LogLevel.Warning, "The database refused a batch of {Count} message(s); storing each on its own", EventName = "BatchRefused")]

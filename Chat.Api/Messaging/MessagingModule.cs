@@ -20,6 +20,9 @@ public static class MessagingModule
     /// <summary>Room for a 4096-character message even when every character is JSON-escaped, plus the envelope.</summary>
     public const long MaximumHubMessageBytes = 32 * 1024;
 
+    /// <summary>How many invocations of one connection run at once; its sends still store in order (<see cref="SendOrder"/>).</summary>
+    public const int MaxInvocationsInFlightPerConnection = 16;
+
     public static IHostApplicationBuilder AddMessaging(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -38,10 +41,14 @@ public static class MessagingModule
         var signalR = services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
+            // Sends wait for their batch to commit: one at a time, a connection would send one message per commit.
+            o.MaximumParallelInvocationsPerClient = MaxInvocationsInFlightPerConnection;
             o.EnableDetailedErrors = builder.Environment.IsDevelopment();
             // Filters run in the order added, the first outermost: the session first, so a connection is tied to its
-            // session before anything else runs; then the per-user limits.
+            // session before anything else runs; then each send's turn, before anything that may wait; then the
+            // per-user limits.
             o.AddFilter<SessionFilter>();
+            o.AddFilter<SendOrderFilter>();
             o.AddFilter<MessageRateLimitFilter>();
         });
 

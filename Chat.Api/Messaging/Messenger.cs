@@ -33,7 +33,7 @@ public sealed partial class Messenger(
     /// <summary>The group every connection of a user joins, so a user's other connections can be told apart from this one.</summary>
     public static string UserGroup(string userId) => "user:" + userId;
 
-    public async Task<SendReceipt> SendAsync(HubCallerContext caller, OutgoingMessage message)
+    public async Task<SendReceipt> SendAsync(HubCallerContext caller, OutgoingMessage message, SendTurn? turn)
     {
         var cancellationToken = caller.ConnectionAborted;
         bool known;
@@ -56,7 +56,7 @@ public sealed partial class Messenger(
         }
 
         var senderId = caller.UserIdentifier!;
-        switch (await writer.StoreAsync(senderId, message, cancellationToken))
+        switch (await writer.StoreAsync(senderId, message, turn, cancellationToken))
         {
             case StoreOutcome.Stored { Message: var stored, Repeated: var repeated, FirstOfConversation: var first }:
                 if (!repeated)

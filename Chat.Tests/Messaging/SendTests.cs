@@ -312,6 +312,30 @@ public abstract class SendTests(ChatApp app)
     }
 
     [Fact]
+    public async Task Sends_fired_at_once_on_one_connection_are_stored_and_delivered_in_the_order_they_were_sent()
+    {
+        var alice = await app.CreateUserAsync();
+        var bob = await app.CreateUserAsync();
+        await using var aliceConnection = await app.ConnectAsync(alice);
+        await using var bobConnection = await app.ConnectAsync(bob);
+        var texts = Enumerable.Range(1, 40).Select(i => $"message {i}").ToList();
+
+        // Not awaited one by one: the server runs several of a connection's invocations at once.
+        var receipts = await Task.WhenAll(texts.Select((text, i) =>
+            i % 2 == 0 ? aliceConnection.SendAsync(bob.Id, text, $"key-{i}") : aliceConnection.SendRawAsync($"{bob.Id}:{text}")));
+
+        var live = new List<string>();
+        for (var i = 0; i < texts.Count; i++)
+        {
+            live.Add((await bobConnection.NextMessageAsync()).Text);
+        }
+
+        Assert.Equal(texts, live);
+        Assert.Equal(texts, (await app.HistoryAsync(bob, alice.Id, "?limit=100")).Messages.Select(m => m.Text));
+        Assert.Equal(receipts.Select(r => r.Id), (await app.SyncAsync(alice)).Messages.Select(m => m.Id));
+    }
+
+    [Fact]
     public async Task MessageSent_reaches_the_senders_other_connections_but_not_the_one_that_sent()
     {
         var alice = await app.CreateUserAsync();
