@@ -54,8 +54,9 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     /// <summary>
     /// The rows of <paramref name="table"/> whose two columns hold one of <paramref name="pairs"/>: the conversations,
-    /// blocks or earlier sends of a batch. One index lookup per pair: two IN lists would look up every combination
-    /// of their values (256 users cost 65,536 lookups).
+    /// blocks or earlier sends of a batch. The pairs are a derived table joined on the key, one index lookup each:
+    /// two IN lists would look up every combination of their values (256 users, 65,536 lookups), and MariaDB plans
+    /// an OR of 600 pairs, or a row IN list, in 200–350 ms against 3 ms for this join.
     /// </summary>
     /// <remarks>The names are the model's own, never input.</remarks>
     public async Task<List<T>> MatchingAsync<T>(
@@ -67,13 +68,14 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         foreach (var chunk in pairs.Chunk(MaxParameters / 2))
         {
             var padded = Padded(chunk);
-            var sql = new StringBuilder("SELECT * FROM ").Append(tableName).Append(" WHERE ");
+            // UNION, not UNION ALL: the padding repeats a pair, and each row must come once.
+            var sql = new StringBuilder("SELECT t.* FROM (");
             for (var i = 0; i < padded.Length; i++)
             {
-                sql.Append(i == 0 ? "(" : " OR (").Append(first).Append(" = {").Append(2 * i).Append("} AND ")
-                    .Append(second).Append(" = {").Append(2 * i + 1).Append("})");
+                sql.Append(i == 0 ? "SELECT {0} AS A, {1} AS B" : $" UNION SELECT {{{2 * i}}}, {{{2 * i + 1}}}");
             }
 
+            sql.Append(") AS k JOIN ").Append(tableName).Append(" t ON t.").Append(first).Append(" = k.A AND t.").Append(second).Append(" = k.B");
             object[] values = [.. padded.SelectMany(p => new object[] { p.First, p.Second })];
             rows.AddRange(await table.FromSqlRaw(sql.ToString(), values).AsNoTracking().ToListAsync(cancellationToken));
         }
