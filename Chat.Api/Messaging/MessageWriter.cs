@@ -44,6 +44,11 @@ public sealed partial class MessageWriter(
     private readonly Channel<PendingSend> queue = Channel.CreateBounded<PendingSend>(
         new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
+    private const int MaxKnownConversations = 200_000;
+
+    /// <summary>Conversations known to hold a message (only the writer's loop uses it).</summary>
+    private readonly HashSet<string> knownConversations = new(StringComparer.Ordinal);
+
     /// <summary>The last completion of sends (<see cref="Complete"/>): the next one runs after it.</summary>
     private Task completed = Task.CompletedTask;
 
@@ -128,6 +133,7 @@ public sealed partial class MessageWriter(
         {
             var started = time.GetTimestamp();
             var outcomes = await WriteAsync(batch);
+            Remember(outcomes);
             metrics.Committed(outcomes.Count(o => o is StoreOutcome.Stored { Repeated: false }), time.GetElapsedTime(started));
             Complete([.. batch], outcomes);
         }
@@ -196,17 +202,11 @@ public sealed partial class MessageWriter(
         var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
         var sequenceBefore = users.Values.ToDictionary(u => u.Id, u => u.MessageSequence, StringComparer.Ordinal);
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
-        // Both directions of every pair that sends in this batch: blocks either way, and both users' conversation rows.
-        var pairs = batch.SelectMany(p => new[] { (p.SenderId, p.Message.ReceiverId), (p.Message.ReceiverId, p.SenderId) }).ToHashSet();
         // Read under the users' locks: a block committed before this transaction got them refuses the send.
-        var blocks = (await db.MatchingAsync(db.Blocks, "Blocks", "BlockerId", "BlockedId", pairs, cancellationToken))
-            .Select(b => (b.BlockerId, b.BlockedId))
-            .ToHashSet();
-        var conversations = (await db.MatchingAsync(db.Conversations, "Conversations", "UserId", "PeerId", pairs, cancellationToken))
-            .ToDictionary(c => (c.UserId, c.PeerId));
-
+        var blocks = (await db.BlocksByAsync(userIds, cancellationToken)).Select(b => (b.BlockerId, b.BlockedId)).ToHashSet();
+        var started = await StartedConversationsAsync(db, batch, cancellationToken);
         var messages = new List<Message>(batch.Count);
-        var touched = new Dictionary<(string, string), Conversation>();
+        var changed = new Dictionary<(string, string), Conversation>();
         var outcomes = new StoreOutcome[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
@@ -235,12 +235,12 @@ public sealed partial class MessageWriter(
             }
 
             var message = NewMessage(sender, receiver, outgoing);
-            var first = !conversations.ContainsKey((sender.Id, receiver.Id));
+            var first = started.Add(message.ConversationId);
             messages.Add(message);
-            Touch(conversations, touched, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
+            Change(changed, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
             if (sender.Id != receiver.Id)
             {
-                Touch(conversations, touched, receiver.Id, sender.Id, message, message.ReceiverSequence, unread: true);
+                Change(changed, receiver.Id, sender.Id, message, message.ReceiverSequence, unread: true);
             }
 
             if (key is not null)
@@ -254,7 +254,7 @@ public sealed partial class MessageWriter(
         if (messages.Count > 0)
         {
             var advanced = users.Values.Where(u => u.MessageSequence != sequenceBefore[u.Id]).ToList();
-            await db.StoreBatchAsync(messages, touched.Values, advanced, cancellationToken);
+            await db.StoreBatchAsync(messages, changed.Values, advanced, cancellationToken);
         }
 
         return outcomes;
@@ -279,27 +279,70 @@ public sealed partial class MessageWriter(
         };
     }
 
-    private static void Touch(
-        Dictionary<(string, string), Conversation> conversations,
-        Dictionary<(string, string), Conversation> touched,
-        string userId,
-        string peerId,
-        Message last,
-        long sequence,
-        bool unread)
+    /// <summary>Records <paramref name="last"/> as the conversation's last message, and counts it unread for the user when it is.</summary>
+    private static void Change(
+        Dictionary<(string, string), Conversation> changed, string userId, string peerId, Message last, long sequence, bool unread)
     {
-        if (!conversations.TryGetValue((userId, peerId), out var conversation))
+        if (!changed.TryGetValue((userId, peerId), out var conversation))
         {
             conversation = new Conversation { UserId = userId, PeerId = peerId, LastMessageId = last.Id, LastSequence = sequence };
-            conversations[(userId, peerId)] = conversation;
+            changed[(userId, peerId)] = conversation;
         }
 
-        touched[(userId, peerId)] = conversation;
         conversation.LastMessageId = last.Id;
         conversation.LastSequence = sequence;
         if (unread)
         {
-            conversation.UnreadCount++;
+            conversation.UnreadCount++; // added to the stored count (StoreBatchAsync)
+        }
+    }
+
+    /// <summary>
+    /// The ids of the batch's conversations that hold a message already. Conversations are never deleted, so those this
+    /// instance has stored to are known for good (<see cref="knownConversations"/>); only the others are looked up.
+    /// </summary>
+    private async Task<HashSet<string>> StartedConversationsAsync(ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
+    {
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = new HashSet<(string, string)>();
+        foreach (var (senderId, message, _) in batch)
+        {
+            var id = Conversation.IdOf(senderId, message.ReceiverId);
+            if (knownConversations.Contains(id))
+            {
+                started.Add(id);
+            }
+            else
+            {
+                unknown.Add((senderId, message.ReceiverId));
+            }
+        }
+
+        if (unknown.Count > 0)
+        {
+            foreach (var row in await db.MatchingAsync(db.Conversations, "Conversations", "UserId", "PeerId", unknown, cancellationToken))
+            {
+                started.Add(Conversation.IdOf(row.UserId, row.PeerId));
+            }
+        }
+
+        return started;
+    }
+
+    /// <summary>Remembers the conversations of a committed batch as started (bounded: forgetting only costs a lookup).</summary>
+    private void Remember(StoreOutcome[] outcomes)
+    {
+        if (knownConversations.Count > MaxKnownConversations)
+        {
+            knownConversations.Clear();
+        }
+
+        foreach (var outcome in outcomes)
+        {
+            if (outcome is StoreOutcome.Stored { Message: var message })
+            {
+                knownConversations.Add(Conversation.IdOf(message.SenderId, message.ReceiverId));
+            }
         }
     }
 

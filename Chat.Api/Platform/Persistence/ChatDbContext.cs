@@ -39,17 +39,28 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two transactions
     /// locking overlapping sets never deadlock.
     /// </summary>
-    public async Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        WithAnyOfAsync(Users, "Users", "Id", ids, " ORDER BY Id" + LockingClause, cancellationToken);
+
+    /// <summary>The blocks these users made (few: a batch's blocks are looked up among them).</summary>
+    public Task<List<Block>> BlocksByAsync(IReadOnlyCollection<string> blockerIds, CancellationToken cancellationToken) =>
+        WithAnyOfAsync(Blocks, "Blocks", "BlockerId", blockerIds, "", cancellationToken);
+
+    /// <summary>The rows of <paramref name="table"/> whose <paramref name="column"/> (a key's first) holds one of <paramref name="values"/>, in their order.</summary>
+    /// <remarks>The names are the model's own, never input.</remarks>
+    private async Task<List<T>> WithAnyOfAsync<T>(
+        DbSet<T> table, string tableName, string column, IReadOnlyCollection<string> values, string suffix, CancellationToken cancellationToken)
+        where T : class
     {
-        var users = new List<User>(ids.Count);
-        foreach (var chunk in ids.Order(StringComparer.Ordinal).Chunk(MaxParameters))
+        var rows = new List<T>(values.Count);
+        foreach (var chunk in values.Order(StringComparer.Ordinal).Chunk(MaxParameters))
         {
-            object[] values = Padded(chunk);
-            var sql = string.Concat("SELECT * FROM Users WHERE Id IN (", Placeholders(values.Length), ") ORDER BY Id", LockingClause);
-            users.AddRange(await Users.FromSqlRaw(sql, values).AsNoTracking().ToListAsync(cancellationToken));
+            object[] padded = Padded(chunk);
+            var sql = string.Concat("SELECT * FROM ", tableName, " WHERE ", column, " IN (", Placeholders(padded.Length), ")", suffix);
+            rows.AddRange(await table.FromSqlRaw(sql, padded).AsNoTracking().ToListAsync(cancellationToken));
         }
 
-        return users;
+        return rows;
     }
 
     /// <summary>
@@ -84,7 +95,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     }
 
     /// <summary>
-    /// How many values one query of <see cref="LockUsersAsync"/> or <see cref="MatchingAsync"/> binds at most: a
+    /// How many values one query of <see cref="WithAnyOfAsync"/> or <see cref="MatchingAsync"/> binds at most: a
     /// server answers a whole batch in one round trip.
     /// </summary>
     protected virtual int MaxParameters => 4096;
@@ -113,6 +124,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and their users' new
     /// sequence numbers in one command of three statements, inside the caller's transaction: one round trip whatever
     /// the batch's size, where a statement per entity would cost a round trip (and EF's bookkeeping) for each.
+    /// The conversations carry their last message, and in <see cref="Conversation.UnreadCount"/> how many unread
+    /// messages the batch adds to them: the stored rows are updated without being read first.
     /// </summary>
     public virtual Task StoreBatchAsync(
         IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<User> users, CancellationToken cancellationToken)
@@ -144,7 +157,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         return Database.ExecuteSqlRawAsync(sql.ToString(), values.Select(v => v!), cancellationToken);
     }
 
-    /// <summary>What turns the conversations' INSERT into an upsert of their last message and unread count.</summary>
+    /// <summary>What turns the conversations' INSERT into an upsert of their last message, adding to their unread count.</summary>
     protected abstract string UpsertConversationClause { get; }
 
     /// <summary>A transaction for a write that starts with <see cref="LockUsersAsync"/>.</summary>
@@ -210,7 +223,7 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
     protected override string LockingClause => " FOR UPDATE";
 
     protected override string UpsertConversationClause =>
-        " ON DUPLICATE KEY UPDATE LastMessageId = VALUES(LastMessageId), LastSequence = VALUES(LastSequence), UnreadCount = VALUES(UnreadCount)";
+        " ON DUPLICATE KEY UPDATE LastMessageId = VALUES(LastMessageId), LastSequence = VALUES(LastSequence), UnreadCount = UnreadCount + VALUES(UnreadCount)";
 
     // Read committed: what a transaction reads after taking its locks includes everything committed before it got
     // them (repeatable read would keep the snapshot of its first read), and no gap locks between concurrent inserts.
@@ -262,7 +275,7 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
     protected override int MaxParameters => 64;
 
     protected override string UpsertConversationClause =>
-        " ON CONFLICT (UserId, PeerId) DO UPDATE SET LastMessageId = excluded.LastMessageId, LastSequence = excluded.LastSequence, UnreadCount = excluded.UnreadCount";
+        " ON CONFLICT (UserId, PeerId) DO UPDATE SET LastMessageId = excluded.LastMessageId, LastSequence = excluded.LastSequence, UnreadCount = UnreadCount + excluded.UnreadCount";
 
     public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
