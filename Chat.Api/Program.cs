@@ -1,5 +1,6 @@
 using Chat.Api.Accounts;
 using Chat.Api.Messaging;
+using Chat.Api.Operations;
 using Chat.Api.Platform;
 using Chat.Api.Presence;
 using Chat.Api.Users;
@@ -10,6 +11,7 @@ builder.AddAccounts();    // Accounts/: signup, login, refresh, logout, tokens, 
 builder.AddUsers();       // Users/: profiles, the user directory, avatars
 builder.AddPresence();    // Presence/: who is online, on every instance
 builder.AddMessaging();   // Messaging/: SignalR, ChatHub, its filters, the backplane
+builder.AddOperations();  // Operations/: OpenTelemetry metrics and traces, the Prometheus endpoint
 
 var app = builder.Build();
 app.UsePlatform();
@@ -17,4 +19,5 @@ app.MapAccounts();        // /api/auth/*
 app.MapUsers();           // /api/users/*
 app.MapMessaging();       // /hubs/chat
 app.MapHealth();          // /health/live, /health/ready
+app.MapOperations();      // /metrics
 app.Run();

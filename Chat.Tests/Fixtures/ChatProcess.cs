@@ -79,6 +79,6 @@ public sealed partial class ChatProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    [GeneratedRegex(@"Now listening on: (http://[^\s""]+)")]
     private static partial Regex ListeningOn();
 }

@@ -1,0 +1,74 @@
+using Chat.Api.Messaging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Chat.Api.Operations;
+
+/// <summary>
+/// What operators watch: OpenTelemetry metrics (the framework's meters, the runtime's and Chat's own, named in
+/// <see cref="Meters"/>) and traces, served to Prometheus at <c>/metrics</c> (<see cref="MetricsOptions"/>), and sent
+/// over OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+/// </summary>
+public static class OperationsModule
+{
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>The meters exported besides the instrumentations': ASP.NET Core's own, SignalR's connections, and Chat's.</summary>
+    public static readonly string[] Meters =
+    [
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Http.Connections",
+        "Microsoft.AspNetCore.RateLimiting",
+        MessagingMetrics.MeterName,
+    ];
+
+    public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var prometheus = builder.Configuration.GetValue($"{MetricsOptions.Section}:{nameof(MetricsOptions.Prometheus)}", true);
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("chat"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation().AddMeter(Meters);
+                if (prometheus)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            })
+            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => context.Request.Path != MetricsPath)
+                .AddHttpClientInstrumentation());
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+
+        return builder;
+    }
+
+    /// <summary><c>/metrics</c>, to the allowed networks only (403 to anyone else).</summary>
+    public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)
+    {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
+        if (options.Prometheus)
+        {
+            app.MapPrometheusScrapingEndpoint(MetricsPath, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
+            {
+                if (options.Allows(context.Connection.RemoteIpAddress))
+                {
+                    await next(context);
+                    return;
+                }
+
+                await Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Metrics are served to the operators' networks only.")
+                    .ExecuteAsync(context);
+            }), optionsName: null);
+        }
+
+        return app;
+    }
+}

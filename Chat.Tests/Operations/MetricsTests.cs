@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Chat.Tests.Fixtures;
+
+namespace Chat.Tests.Operations;
+
+/// <summary>
+/// <c>GET /metrics</c>: Chat's instruments and the framework's in the Prometheus text format, to the operators'
+/// networks only. The test client is on loopback, a trusted proxy, so X-Forwarded-For says where a request comes from.
+/// </summary>
+[Collection(MySqlRedisChat.Name)]
+public sealed partial class MetricsTests(MySqlRedisChat chat)
+{
+    private ChatApp App => chat.App;
+
+    private static Task<HttpResponseMessage> ScrapeAsync(ChatApp app, string? from = null) => ScrapeAsync(app.Http, from);
+
+    private static async Task<HttpResponseMessage> ScrapeAsync(HttpClient http, string? from = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        if (from is not null)
+        {
+            request.Headers.Add("X-Forwarded-For", from);
+        }
+
+        return await http.SendAsync(request);
+    }
+
+    /// <summary>The sum of every sample of <paramref name="metric"/> (all its label sets); 0 when it has none yet.</summary>
+    private static async Task<double> SampleAsync(HttpClient http, string metric)
+    {
+        using var response = await ScrapeAsync(http);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        return Sample().Matches(text)
+            .Where(m => m.Groups["name"].Value == metric)
+            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public async Task Metrics_list_the_stored_messages_and_the_counter_grows_by_one_for_every_message_stored()
+    {
+        // A process of its own: in this test process every host's meters share their names, and so their counters.
+        await using var instance = await ChatProcess.StartAsync(chat.Stores);
+        var alice = await instance.Client.CreateUserAsync();
+        var bob = await instance.Client.CreateUserAsync();
+        await using var connection = await instance.Client.ConnectAsync(alice);
+        Assert.Equal(0, await SampleAsync(instance.Client.Http, "chat_messages_stored_total"));
+
+        for (var i = 0; i < 5; i++)
+        {
+            await connection.SendAsync(bob.Id, $"counted {i}");
+        }
+
+        // The exporter answers a scrape from a cache of a few hundred milliseconds.
+        await Eventually.TrueAsync(async () => await SampleAsync(instance.Client.Http, "chat_messages_stored_total") == 5);
+        Assert.True(await SampleAsync(instance.Client.Http, "chat_store_batch_size_count") >= 1);
+        Assert.True(await SampleAsync(instance.Client.Http, "kestrel_active_connections") >= 1);
+    }
+
+    [Theory]
+    [InlineData("10.20.30.40")]
+    [InlineData("192.168.1.2")]
+    [InlineData("127.0.0.1")]
+    public async Task Metrics_are_served_to_the_private_networks(string from)
+    {
+        using var response = await ScrapeAsync(App, from);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("# TYPE", await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("2001:db8::7")]
+    public async Task Metrics_are_refused_to_a_public_address_with_a_problem(string from)
+    {
+        using var response = await ScrapeAsync(App, from);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("chat_", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Metrics_can_be_switched_off_and_the_allowed_networks_narrowed()
+    {
+        var contentRoot = Directory.CreateTempSubdirectory("chat-metrics-").FullName;
+        try
+        {
+            await using (var off = ChatApp.Start(new Dictionary<string, string?> { ["Metrics:Prometheus"] = "false" }, contentRoot))
+            {
+                using var response = await ScrapeAsync(off);
+                Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            }
+
+            await using var narrow = ChatApp.Start(new Dictionary<string, string?> { ["Metrics:AllowedNetworks:0"] = "10.9.0.0/16" }, contentRoot);
+            using (var inside = await ScrapeAsync(narrow, "10.9.8.7"))
+            {
+                Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
+            }
+
+            using var outside = await ScrapeAsync(narrow, "10.8.0.1");
+            Assert.Equal(HttpStatusCode.Forbidden, outside.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(contentRoot, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_network_that_is_not_CIDR_stops_the_instance_at_start()
+    {
+        var error = Assert.ThrowsAny<Exception>(() => ChatApp.Start(new Dictionary<string, string?> { ["Metrics:AllowedNetworks:0"] = "10.0.0.0/33" }).Dispose());
+
+        Assert.Contains("CIDR", error.ToString());
+    }
+
+    [GeneratedRegex(@"^(?<name>[a-z_:][a-z0-9_:]*)(\{[^}]*\})? (?<value>[-+0-9.eE]+|NaN)", RegexOptions.Multiline)]
+    private static partial Regex Sample();
+}
