@@ -17,8 +17,11 @@ internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
     private readonly PartitionedRateLimiter<string> messages;
     private readonly PartitionedRateLimiter<string> otherCalls;
 
-    public MessageRateLimitFilter(IRateLimitPartitions partitions, IOptions<MessageRateLimitOptions> options)
+    private readonly MessagingMetrics metrics;
+
+    public MessageRateLimitFilter(IRateLimitPartitions partitions, IOptions<MessageRateLimitOptions> options, MessagingMetrics metrics)
     {
+        this.metrics = metrics;
         var limit = options.Value;
         messages = PartitionedRateLimiter.Create<string, string>(user =>
             partitions.TokenBucket("messages", user, limit.PermitsPerSecond, limit.Burst));
@@ -39,6 +42,11 @@ internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
         using var lease = await limiter.AcquireAsync(context.UserIdentifier!, cancellationToken: context.ConnectionAborted);
         if (!lease.IsAcquired)
         {
+            if (limiter == messages)
+            {
+                metrics.Rejected(MessagingMetrics.Reasons.RateLimited);
+            }
+
             var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(0.1, Math.Ceiling(wait.TotalSeconds * 10) / 10).ToString("0.0", CultureInfo.InvariantCulture);
             throw new HubException($"{(limiter == messages ? "Message" : "Hub call")} rate limit exceeded: try again in {seconds} s.");

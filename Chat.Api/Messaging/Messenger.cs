@@ -23,6 +23,8 @@ public sealed partial class Messenger(
     IServiceScopeFactory scopes,
     IOptions<MessageStoreOptions> options,
     IHubContext<ChatHub, IChatClient> hub,
+    MessagingMetrics metrics,
+    TimeProvider time,
     ILogger<Messenger> logger)
 {
     /// <summary>At most one <c>UserTyping</c> per sender and peer in this long.</summary>
@@ -35,6 +37,7 @@ public sealed partial class Messenger(
 
     public async Task<SendReceipt> SendAsync(HubCallerContext caller, OutgoingMessage message, SendTurn? turn)
     {
+        var started = time.GetTimestamp();
         var cancellationToken = caller.ConnectionAborted;
         bool known;
         try
@@ -52,6 +55,7 @@ public sealed partial class Messenger(
 
         if (!known)
         {
+            metrics.Rejected(MessagingMetrics.Reasons.UnknownReceiver);
             throw new HubException("Unknown receiver: no user has that id.");
         }
 
@@ -69,10 +73,13 @@ public sealed partial class Messenger(
                     await presence.IntroduceAsync(stored.SenderId, stored.ReceiverId);
                 }
 
+                metrics.Sent(time.GetElapsedTime(started));
                 return SendReceipt.Of(stored);
             case StoreOutcome.ClientMessageIdTaken:
+                metrics.Rejected(MessagingMetrics.Reasons.ClientMessageIdTaken);
                 throw new HubException("That clientMessageId is already used for another message (another receiver or text).");
             case StoreOutcome.Blocked { Blocker: var blocker, Blockee: var blockee }:
+                metrics.Rejected(MessagingMetrics.Reasons.Blocked);
                 throw new HubException($"{blocker} does not accept messages from {blockee}: the message was not stored.");
             default:
                 throw new HubException(NotStoredError);
@@ -111,6 +118,7 @@ public sealed partial class Messenger(
         try
         {
             var received = hub.Clients.User(message.ReceiverId).ReceiveMessage(message);
+            metrics.DeliveredLive();
             if (message.ReceiverId != message.SenderId)
             {
                 await hub.Clients.GroupExcept(UserGroup(message.SenderId), sendingConnectionId).MessageSent(message);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Chat.Tests.Fixtures;
+using Microsoft.AspNetCore.SignalR;
 
 namespace Chat.Tests.Operations;
 
@@ -27,14 +28,14 @@ public sealed partial class MetricsTests(MySqlRedisChat chat)
         return await http.SendAsync(request);
     }
 
-    /// <summary>The sum of every sample of <paramref name="metric"/> (all its label sets); 0 when it has none yet.</summary>
-    private static async Task<double> SampleAsync(HttpClient http, string metric)
+    /// <summary>The sum of the samples of <paramref name="metric"/> whose labels hold <paramref name="label"/> (all when none); 0 when there are none yet.</summary>
+    private static async Task<double> SampleAsync(HttpClient http, string metric, string label = "")
     {
         using var response = await ScrapeAsync(http);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var text = await response.Content.ReadAsStringAsync();
         return Sample().Matches(text)
-            .Where(m => m.Groups["name"].Value == metric)
+            .Where(m => m.Groups["name"].Value == metric && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
             .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
     }
 
@@ -53,10 +54,16 @@ public sealed partial class MetricsTests(MySqlRedisChat chat)
             await connection.SendAsync(bob.Id, $"counted {i}");
         }
 
+        await Assert.ThrowsAsync<HubException>(() => connection.SendAsync(Guid.NewGuid().ToString("N"), "to nobody"));
+
         // The exporter answers a scrape from a cache of a few hundred milliseconds.
         await Eventually.TrueAsync(async () => await SampleAsync(instance.Client.Http, "chat_messages_stored_total") == 5);
-        Assert.True(await SampleAsync(instance.Client.Http, "chat_store_batch_size_count") >= 1);
-        Assert.True(await SampleAsync(instance.Client.Http, "kestrel_active_connections") >= 1);
+        var http = instance.Client.Http;
+        Assert.Equal(5, await SampleAsync(http, "chat_send_duration_seconds_count"));
+        Assert.Equal(5, await SampleAsync(http, "chat_messages_delivered_total"));
+        Assert.Equal(1, await SampleAsync(http, "chat_messages_rejected_total", "chat_reject_reason=\"unknown_receiver\""));
+        Assert.True(await SampleAsync(http, "chat_store_batch_size_count") >= 1);
+        Assert.True(await SampleAsync(http, "kestrel_active_connections") >= 1);
     }
 
     [Theory]
@@ -118,6 +125,6 @@ public sealed partial class MetricsTests(MySqlRedisChat chat)
         Assert.Contains("CIDR", error.ToString());
     }
 
-    [GeneratedRegex(@"^(?<name>[a-z_:][a-z0-9_:]*)(\{[^}]*\})? (?<value>[-+0-9.eE]+|NaN)", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^(?<name>[a-z_:][a-z0-9_:]*)(?<labels>\{[^}]*\})? (?<value>[-+0-9.eE]+|NaN)", RegexOptions.Multiline)]
     private static partial Regex Sample();
 }
