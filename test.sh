@@ -20,13 +20,14 @@
 #                                  (default: 1, or 0 when the arguments include --filter)
 # Extra arguments are passed to `dotnet test` (e.g. ./test.sh --filter Redis).
 #
-# Three stages, one summary:
+# Four stages, one summary:
 #   1. `dotnet test` over the solution with --filter "Category!=Cluster" (added only when the arguments hold no
 #      --filter of their own);
 #   2. the cluster smoke test (Category=Cluster): scripts/cluster.sh starts two API instances behind nginx, with
 #      their own MariaDB and Redis, under this run's temporary directory on free loopback ports, and stops them
 #      on exit;
-#   3. the browser test (scripts/browser-test.sh): the page in Chromium, two users chatting.
+#   3. the browser test (scripts/browser-test.sh): the page in Chromium, two users chatting;
+#   4. the compose file: Debian's docker-compose parses compose.yaml (there is no Docker engine to run it).
 # Stages 2 and 3 need stage 1 to have built the solution (some test ran). At the end one line per stage gives its
 # exit code and results, and the closing line adds them up:
 #   Tests: N passed, N failed, N skipped
@@ -207,6 +208,35 @@ run_browser_stage() {
     fi
 }
 
+# compose.yaml, with no Docker engine to run it: Debian's docker-compose parses and interpolates it as `up` would. It
+# must pass with the signing key it requires and fail without it, naming it. Reported as "# pass N" / "# fail N".
+run_compose_stage() {
+    local name=$1 rc=0 out log=${STAGE_LOG[$1]}
+    install_missing "docker-compose=docker-compose" >>"$log" 2>&1 || rc=$?
+    if ((rc == 0)); then
+        log "checking compose.yaml with docker-compose config"
+        local pass=0 fail=0
+        if JWT_SIGNING_KEY=compose-check-signing-key-0123456789 docker-compose -f compose.yaml config -q >>"$log" 2>&1; then
+            pass=$((pass + 1))
+        else
+            echo "not ok 1 - compose.yaml does not parse with JWT_SIGNING_KEY set (above)" >>"$log"
+            fail=$((fail + 1))
+        fi
+        if out=$(env -u JWT_SIGNING_KEY docker-compose -f compose.yaml config -q 2>&1); then
+            echo "not ok 2 - compose.yaml parses without JWT_SIGNING_KEY: it must refuse to" >>"$log"
+            fail=$((fail + 1))
+        elif [[ $out == *JWT_SIGNING_KEY* ]]; then
+            pass=$((pass + 1))
+        else
+            echo "not ok 2 - without JWT_SIGNING_KEY compose.yaml fails without naming it: $out" >>"$log"
+            fail=$((fail + 1))
+        fi
+        printf '# pass %d\n# fail %d\n' "$pass" "$fail" >>"$log"
+        ((fail == 0)) || rc=1
+    fi
+    stage_done "$name" "$rc"
+}
+
 run_tests() {
     if [[ ${CHAT_TEST_DRY_RUN:-0} == 1 ]]; then
         log "dry run: checking the services instead of running dotnet test"
@@ -225,7 +255,7 @@ run_tests() {
     ((has_filter)) || args+=(--filter "Category!=Cluster")
     cluster=${CHAT_TEST_CLUSTER:-$((1 - has_filter))}
     STAGES=("$main")
-    [[ $cluster != 1 ]] || STAGES+=("cluster smoke test" "browser test")
+    [[ $cluster != 1 ]] || STAGES+=("cluster smoke test" "browser test" "compose file")
     for name in "${STAGES[@]}"; do
         STAGE_LOG[$name]=$TMP_DIR/stage-$((++i)).log
         : >"${STAGE_LOG[$name]}"
@@ -248,6 +278,7 @@ run_tests() {
         else
             run_cluster_stage "cluster smoke test"
             run_browser_stage "browser test"
+            run_compose_stage "compose file"
         fi
     fi
     summarize
