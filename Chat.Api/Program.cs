@@ -11,7 +11,7 @@ builder.AddAccounts();    // Accounts/: signup, login, refresh, logout, tokens, 
 builder.AddUsers();       // Users/: profiles, the user directory, avatars
 builder.AddPresence();    // Presence/: who is online, on every instance
 builder.AddMessaging();   // Messaging/: SignalR, ChatHub, its filters, the backplane
-builder.AddOperations();  // Operations/: OpenTelemetry metrics and traces, the Prometheus endpoint
+builder.AddOperations();  // Operations/: metrics, traces, the Prometheus endpoint, the drain on stop
 
 var app = builder.Build();
 app.UsePlatform();

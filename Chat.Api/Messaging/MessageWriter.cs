@@ -88,43 +88,46 @@ public sealed partial class MessageWriter(
         return await pending.Outcome.Task;
     }
 
+    /// <remarks>
+    /// Runs until <see cref="StopAsync"/> ends the queue and everything queued by then is committed: the stopping
+    /// token does not cut it short, so a send accepted before the instance began to stop is still stored.
+    /// </remarks>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<PendingSend>(Options.MaxBatchSize);
-        try
+        while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            var now = time.GetUtcNow();
+            while (batch.Count < Options.MaxBatchSize && queue.Reader.TryRead(out var pending))
             {
-                var now = time.GetUtcNow();
-                while (batch.Count < Options.MaxBatchSize && queue.Reader.TryRead(out var pending))
+                // A send that waited past its deadline has been given up by its caller's budget: never store it.
+                if (pending.Deadline <= now)
                 {
-                    // A send that waited past its deadline has been given up by its caller's budget: never store it.
-                    if (pending.Deadline <= now)
-                    {
-                        Complete([pending], [new StoreOutcome.NotStored()]);
-                    }
-                    else
-                    {
-                        batch.Add(pending);
-                    }
+                    Complete([pending], [new StoreOutcome.NotStored()]);
                 }
-
-                if (batch.Count > 0)
+                else
                 {
-                    await CommitAsync(batch);
-                    batch.Clear();
+                    batch.Add(pending);
                 }
             }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
 
-        queue.Writer.TryComplete();
-        while (queue.Reader.TryRead(out var left))
-        {
-            Complete([left], [new StoreOutcome.NotStored()]);
+            if (batch.Count > 0)
+            {
+                await CommitAsync(batch);
+                batch.Clear();
+            }
         }
+    }
+
+    /// <summary>
+    /// Refuses new sends ("not stored": the instance is stopping) and commits those already queued, within the host's
+    /// shutdown timeout (<c>Shutdown:DrainSeconds</c>). By now SignalR has closed the hub connections, whose clients
+    /// reconnect to another instance.
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
     }
 
     private async Task CommitAsync(IReadOnlyList<PendingSend> batch)

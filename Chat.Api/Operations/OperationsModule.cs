@@ -1,4 +1,5 @@
 using Chat.Api.Messaging;
+using Chat.Api.Platform;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -8,7 +9,8 @@ using OpenTelemetry.Trace;
 namespace Chat.Api.Operations;
 
 /// <summary>
-/// What operators watch: OpenTelemetry metrics (the framework's meters, the runtime's and Chat's own, named in
+/// What operators need: rolling restarts that drain (<see cref="ShutdownOptions"/>, <see cref="StoppingHealthCheck"/>),
+/// and what they watch: OpenTelemetry metrics (the framework's meters, the runtime's and Chat's own, named in
 /// <see cref="Meters"/>) and traces, served to Prometheus at <c>/metrics</c> (<see cref="MetricsOptions"/>), and sent
 /// over OTLP when the standard <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
 /// </summary>
@@ -29,6 +31,13 @@ public static class OperationsModule
     public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        // Rolling restarts: not ready as soon as the instance stops, then a bounded drain (MessageWriter.StopAsync).
+        builder.Services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds));
+        builder.Services.AddHealthChecks().AddCheck<StoppingHealthCheck>("stopping", tags: [PlatformModule.ReadyTag]);
+
         var prometheus = builder.Configuration.GetValue($"{MetricsOptions.Section}:{nameof(MetricsOptions.Prometheus)}", true);
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("chat"))

@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace Chat.Tests.Fixtures;
 
 /// <summary>
 /// A Chat instance in a process of its own (the Chat.Api the tests were built with), configured by environment
-/// variables as an operator would: what a SIGKILL can end at any moment, as a crash would.
+/// variables as an operator would: what a SIGKILL can end at any moment, as a crash would, or a SIGTERM stop.
 /// </summary>
 public sealed partial class ChatProcess : IAsyncDisposable
 {
@@ -58,6 +59,26 @@ public sealed partial class ChatProcess : IAsyncDisposable
         var chat = new ChatProcess(process, new ChatClient(new HttpClient { BaseAddress = await listening.Task }));
         await Eventually.TrueAsync(async () => (await chat.Client.Http.GetAsync("/health/ready")).IsSuccessStatusCode, StartTimeout);
         return chat;
+    }
+
+    /// <summary>SIGTERM, as an orchestrator stops an instance: returns its exit code, or null if it is still running after <paramref name="within"/>.</summary>
+    public async Task<int?> StopAsync(TimeSpan within)
+    {
+        using (var signal = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(within);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>SIGKILL: no shutdown, no flush, nothing more sent.</summary>
