@@ -138,22 +138,27 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             return "{" + (values.Count - 1) + "}";
         }
 
+        // Numbers this writer computed go in as literals, text as parameters: each parameter costs EF and the
+        // provider a DbParameter and its type mapping, which was a tenth of the server's CPU on MariaDB.
+        static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
         sql.Append("INSERT INTO Messages (Id, ConversationId, SenderId, ReceiverId, Text, SentAt, ClientMessageId, SenderSequence, ReceiverSequence, ConversationSequence) VALUES ");
         sql.AppendJoin(", ", messages.Select(m => string.Concat(
             "(", string.Join(", ", Value(m.Id), Value(m.ConversationId), Value(m.SenderId), Value(m.ReceiverId), Value(m.Text), Value(m.SentAt),
-                Value(m.ClientMessageId), Value(m.SenderSequence), Value(m.ReceiverSequence), Value(m.ConversationSequence)), ")")));
+                Value(m.ClientMessageId), Number(m.SenderSequence), Number(m.ReceiverSequence), Number(m.ConversationSequence)), ")")));
         sql.Append(";\nINSERT INTO Conversations (UserId, PeerId, LastMessageId, LastSequence, ReadUpTo, ReadSequence, UnreadCount) VALUES ");
         sql.AppendJoin(", ", conversations.Select(c => string.Concat(
-            "(", string.Join(", ", Value(c.UserId), Value(c.PeerId), Value(c.LastMessageId), Value(c.LastSequence), Value(c.ReadUpTo),
-                Value(c.ReadSequence), Value(c.UnreadCount)), ")")));
+            "(", string.Join(", ", Value(c.UserId), Value(c.PeerId), Value(c.LastMessageId), Number(c.LastSequence), Value(c.ReadUpTo),
+                Number(c.ReadSequence), Number(c.UnreadCount)), ")")));
         sql.Append(UpsertConversationClause);
+        var ids = users.Select(u => (Placeholder: Value(u.Id), u.MessageSequence)).ToList();
         sql.Append(";\nUPDATE Users SET MessageSequence = CASE Id");
-        foreach (var user in users)
+        foreach (var (placeholder, sequence) in ids)
         {
-            sql.Append(" WHEN ").Append(Value(user.Id)).Append(" THEN ").Append(Value(user.MessageSequence));
+            sql.Append(" WHEN ").Append(placeholder).Append(" THEN ").Append(Number(sequence));
         }
 
-        sql.Append(" END WHERE Id IN (").AppendJoin(", ", users.Select(u => Value(u.Id))).Append(");");
+        sql.Append(" END WHERE Id IN (").AppendJoin(", ", ids.Select(i => i.Placeholder)).Append(");");
         return Database.ExecuteSqlRawAsync(sql.ToString(), values.Select(v => v!), cancellationToken);
     }
 
