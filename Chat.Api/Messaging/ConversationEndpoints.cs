@@ -75,8 +75,12 @@ public static class ConversationEndpoints
         var peerIds = rows.Select(c => c.PeerId).ToList();
         var lastIds = rows.Select(c => c.LastMessageId).ToList();
         var online = await presence.WhichOnlineAsync(peerIds, cancellationToken);
+        var hidden = await db.BlockedEitherWayAsync(me, cancellationToken);
         var peers = await db.Users.AsNoTracking().Where(u => EF.Constant(peerIds).Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => PeerView.From(u, online.Contains(u.Id)), cancellationToken);
+            .ToDictionaryAsync(
+                u => u.Id,
+                u => hidden.Contains(u.Id) ? PeerView.WithoutPresence(u) : PeerView.From(u, online.Contains(u.Id)),
+                cancellationToken);
         var lasts = await db.Messages.AsNoTracking().Where(m => EF.Constant(lastIds).Contains(m.Id))
             .ToDictionaryAsync(m => m.Id, m => m.ToChatMessage(), cancellationToken);
         var peerMarkers = await db.Conversations.AsNoTracking()

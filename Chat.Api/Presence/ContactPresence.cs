@@ -16,6 +16,7 @@ namespace Chat.Api.Presence;
 /// </summary>
 public sealed partial class ContactPresence(
     IUserPresence presence,
+    OnlineUsers onlineUsers,
     IServiceScopeFactory scopes,
     IHubContext<ChatHub, IChatClient> hub,
     TimeProvider time,
@@ -27,6 +28,7 @@ public sealed partial class ContactPresence(
     public async Task<int> ConnectedAsync(string userId, CancellationToken cancellationToken)
     {
         var arrival = await presence.ConnectedAsync(userId, cancellationToken);
+        onlineUsers.Changed();
         if (arrival.CameOnline)
         {
             await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOnline(new UserOnline(userId)));
@@ -37,7 +39,9 @@ public sealed partial class ContactPresence(
 
     public async Task DisconnectedAsync(string userId)
     {
-        if (await presence.DisconnectedAsync(userId) == 0)
+        var left = await presence.DisconnectedAsync(userId);
+        onlineUsers.Changed();
+        if (left == 0)
         {
             await StoreLastSeenAsync(userId, time.GetUtcNow());
         }

@@ -6,7 +6,8 @@ namespace Chat.Api.Presence;
 /// <summary>
 /// Who is online: with Redis, every instance's connection counts in Redis (<see cref="RedisUserPresence"/>, renewed by
 /// a heartbeat so a crashed instance's users expire); without it, this process's own (<see cref="InProcessUserPresence"/>).
-/// <see cref="ContactPresence"/> tells contacts who comes and goes, and keeps last-seen times.
+/// <see cref="ContactPresence"/> tells contacts who comes and goes, and keeps last-seen times; <see cref="OnlineUsers"/>
+/// lists everyone online, one shared fetch at a time.
 /// </summary>
 public static class PresenceModule
 {
@@ -25,6 +26,7 @@ public static class PresenceModule
             services.AddSingleton<IUserPresence, InProcessUserPresence>();
         }
 
+        services.AddSingleton<OnlineUsers>();
         services.AddSingleton<ContactPresence>();
         services.AddHostedService(sp => sp.GetRequiredService<ContactPresence>());
 

@@ -13,6 +13,9 @@ public sealed record PeerView(string Id, string Username, string AvatarUrl, bool
 {
     public static PeerView From(User user, bool online) =>
         new(user.Id, user.Username, user.AvatarUrl, online, online ? null : user.LastSeenAt);
+
+    /// <summary>A user in a block with the viewer (either way): never online, never seen.</summary>
+    public static PeerView WithoutPresence(User user) => new(user.Id, user.Username, user.AvatarUrl, false, null);
 }
 
 /// <summary>A user's own account.</summary>

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
+using Chat.Api.Accounts;
 using Chat.Api.Platform.RateLimiting;
+using Chat.Api.Presence;
 using Chat.Api.Platform.OpenApi;
 using Chat.Domain.Presence;
 using Chat.Domain.Users;
@@ -93,7 +95,7 @@ public static class UserEndpoints
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [error] });
 
     static async Task<Results<Ok<PeerView>, ProblemHttpResult>> GetById(
-        string id, ChatDbContext db, IUserPresence presence, CancellationToken cancellationToken)
+        string id, ClaimsPrincipal principal, ChatDbContext db, IUserPresence presence, CancellationToken cancellationToken)
     {
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, cancellationToken);
         if (user is null)
@@ -101,26 +103,22 @@ public static class UserEndpoints
             return NoSuchUser();
         }
 
+        if ((await db.BlockedEitherWayAsync(principal.UserId(), cancellationToken)).Contains(id))
+        {
+            return TypedResults.Ok(PeerView.WithoutPresence(user));
+        }
+
         var online = (await presence.WhichOnlineAsync([id], cancellationToken)).Contains(id);
         return TypedResults.Ok(PeerView.From(user, online));
     }
 
+    /// <summary>Everyone online but the users in a block with the caller.</summary>
     static async Task<Ok<List<UserSummary>>> GetOnline(
-        IUserPresence presence, ChatDbContext db, CancellationToken cancellationToken)
+        ClaimsPrincipal principal, OnlineUsers onlineUsers, ChatDbContext db, CancellationToken cancellationToken)
     {
-        var ids = await presence.GetOnlineUserIdsAsync(cancellationToken);
-        if (ids.Count == 0)
-        {
-            return TypedResults.Ok(new List<UserSummary>());
-        }
-
-        // Inlined as IN (...): portable across MariaDB, MySQL and SQLite, unlike a JSON-table parameter.
-        var online = await db.Users.AsNoTracking()
-            .Where(u => EF.Constant(ids).Contains(u.Id))
-            .OrderBy(u => u.Username)
-            .Select(u => new UserSummary(u.Id, u.Username, u.AvatarUrl))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(online);
+        var online = await onlineUsers.GetAsync(cancellationToken);
+        var hidden = await db.BlockedEitherWayAsync(principal.UserId(), cancellationToken);
+        return TypedResults.Ok(online.Where(u => !hidden.Contains(u.Id)).ToList());
     }
 
     static async Task<Results<Ok<List<UserSummary>>, ValidationProblem>> Search(

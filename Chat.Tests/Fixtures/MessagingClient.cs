@@ -56,7 +56,7 @@ public sealed record SyncBody(List<ChatMessage> Messages, string Cursor, bool Ha
 
 public sealed record PageBody(List<ChatMessage> Messages, bool HasMore);
 
-public sealed record PeerBody(string Id, string Username, string AvatarUrl);
+public sealed record PeerBody(string Id, string Username, string AvatarUrl, bool Online, DateTimeOffset? LastSeenAt);
 
 public sealed record ConversationBody(PeerBody Peer, ChatMessage LastMessage, int UnreadCount, string? ReadUpTo, string? PeerReadUpTo);
 

@@ -223,6 +223,37 @@ public sealed class ContactPresenceTests(MySqlRedisChat chat)
     }
 
     [Fact]
+    public async Task A_block_hides_each_from_the_other_in_every_HTTP_view_of_presence_and_from_nobody_else()
+    {
+        var (alice, bob) = await ContactsAsync(chat.App);
+        var carol = await chat.App.CreateUserAsync();
+        await using var aliceConnection = await chat.App.ConnectAsync(alice);
+        await using var bobConnection = await chat.App.ConnectAsync(bob);
+        async Task<bool> SeesOnline(TestUser viewer, TestUser user) =>
+            (await chat.App.OnlineIdsAsync(viewer)).Contains(user.Id)
+            && (await chat.App.GetOkAsync<PeerProfile>(viewer, $"/api/users/{user.Id}")).Online;
+        await Eventually.TrueAsync(async () => await SeesOnline(alice, bob) && await SeesOnline(bob, alice));
+        Assert.True(Assert.Single(await chat.App.ConversationsAsync(alice)).Peer.Online);
+
+        var block = await chat.App.Http.SendAsync(chat.App.Authorized(HttpMethod.Put, $"/api/users/{bob.Id}/block", alice.AccessToken));
+        Assert.Equal(HttpStatusCode.NoContent, block.StatusCode);
+
+        foreach (var (viewer, user) in new[] { (alice, bob), (bob, alice) })
+        {
+            Assert.DoesNotContain(user.Id, await chat.App.OnlineIdsAsync(viewer));
+            Assert.Contains(viewer.Id, await chat.App.OnlineIdsAsync(viewer));
+            var profile = await chat.App.GetOkAsync<PeerProfile>(viewer, $"/api/users/{user.Id}");
+            Assert.False(profile.Online);
+            Assert.Null(profile.LastSeenAt);
+            var peer = Assert.Single(await chat.App.ConversationsAsync(viewer)).Peer;
+            Assert.Equal(user.Id, peer.Id);
+            Assert.False(peer.Online);
+            Assert.Null(peer.LastSeenAt);
+            Assert.True(await SeesOnline(carol, user), $"the block hid {user.Username} from Carol too");
+        }
+    }
+
+    [Fact]
     public async Task Blocking_is_idempotent_and_refuses_yourself_and_unknown_users()
     {
         var (alice, bob) = await ContactsAsync(chat.App);

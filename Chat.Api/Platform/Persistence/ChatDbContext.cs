@@ -46,6 +46,13 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public Task<List<Block>> BlocksByAsync(IReadOnlyCollection<string> blockerIds, CancellationToken cancellationToken) =>
         WithAnyOfAsync(Blocks, "Blocks", "BlockerId", blockerIds, "", cancellationToken);
 
+    /// <summary>The users <paramref name="userId"/> blocked or is blocked by: neither of a pair sees the other's presence.</summary>
+    public async Task<HashSet<string>> BlockedEitherWayAsync(string userId, CancellationToken cancellationToken) =>
+        (await Blocks.AsNoTracking()
+            .Where(b => b.BlockerId == userId || b.BlockedId == userId)
+            .Select(b => b.BlockerId == userId ? b.BlockedId : b.BlockerId)
+            .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>The rows of <paramref name="table"/> whose <paramref name="column"/> (a key's first) holds one of <paramref name="values"/>, in their order.</summary>
     /// <remarks>The names are the model's own, never input.</remarks>
     private async Task<List<T>> WithAnyOfAsync<T>(
@@ -220,6 +227,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         block.HasKey(b => new { b.BlockerId, b.BlockedId });
         block.Property(b => b.BlockerId).HasMaxLength(IdLength).IsUnicode(false);
         block.Property(b => b.BlockedId).HasMaxLength(IdLength).IsUnicode(false);
+        // Who blocked a user, read each time presence is shown to them.
+        block.HasIndex(b => b.BlockedId);
     }
 }
 

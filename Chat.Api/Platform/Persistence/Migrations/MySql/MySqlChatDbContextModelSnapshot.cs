@@ -175,6 +175,8 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
 
                     b.HasKey("BlockerId", "BlockedId");
 
+                    b.HasIndex("BlockedId");
+
                     b.ToTable("Blocks", (string)null);
                 });
 

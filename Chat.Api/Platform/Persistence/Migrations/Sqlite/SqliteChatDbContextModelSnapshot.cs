@@ -137,6 +137,8 @@ namespace Chat.Api.Platform.Persistence.Migrations.Sqlite
 
                     b.HasKey("BlockerId", "BlockedId");
 
+                    b.HasIndex("BlockedId");
+
                     b.ToTable("Blocks", (string)null);
                 });
 

@@ -1,0 +1,27 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Chat.Api.Platform.Persistence.Migrations.MySql
+{
+    /// <inheritdoc />
+    public partial class BlockedIndex : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateIndex(
+                name: "IX_Blocks_BlockedId",
+                table: "Blocks",
+                column: "BlockedId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_Blocks_BlockedId",
+                table: "Blocks");
+        }
+    }
+}
