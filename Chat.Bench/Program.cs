@@ -6,8 +6,8 @@ using Chat.Bench.Scenarios;
 
 // chat-bench baseline --urls http://127.0.0.1:5200                  the bare Kestrel WebSocket relay
 // chat-bench stock --urls URL [--redis CONFIG] [--signing-key K]    the stock SignalR hub (key: else Jwt__SigningKey)
-// chat-bench seed --users 20000 (--content-root DIR | --mysql CONNECTION)
-// chat-bench run --target chat|stock|sdk|baseline --url URL --scenario s1|s2|s3|s4|s5 [--signing-key K] [--server-pid PID]
+// chat-bench seed --users 20000 (--content-root DIR | --mysql CONNECTION) [--first N] [--contacts 20 (ring neighbours)]
+// chat-bench run --target chat|stock|sdk|baseline --url URL --scenario s1|s2|s3|s4|s5|s6 [--signing-key K] [--server-pid PID]
 //                [--backing-pids PID,PID (Redis, MariaDB: their CPU per message in s2)] [--comparison NAME (recorded)]
 //                [--receiver-url URL (s5: receivers on another instance)] [...]
 var options = Options.Parse(args.Skip(1));
@@ -26,7 +26,8 @@ switch (args.FirstOrDefault())
         return 0;
 
     case "seed":
-        await BenchUsers.SeedAsync(options.Int("users", 20_000), options.Find("mysql"), options.Find("content-root"));
+        await BenchUsers.SeedAsync(
+            options.Int("users", 20_000), options.Find("mysql"), options.Find("content-root"), options.Int("first", 0), options.Int("contacts", 0));
         return 0;
 
     case "run":
@@ -51,6 +52,8 @@ switch (args.FirstOrDefault())
                 bench, receiverBench, options.Int("pairs", 100), options.Int("idle", 0), options.Int("window", 10), warmup, duration),
             "s3" => await Latency.RunAsync(bench, options.Int("pairs", 100), options.Int("rate", 10_000), warmup, duration),
             "s4" => await Capacity.ConnectRateAsync(bench, options.Int("connections", 2000), options.Int("concurrency", 50)),
+            "s6" => await PresenceChurn.RunAsync(
+                bench, options.Int("first", PresenceChurn.FirstUser), options.Int("users", 5000), options.Int("contacts", 20), warmup, duration),
             _ => throw new ArgumentException($"Unknown scenario {scenario}"),
         };
         var head = new Dictionary<string, object?> { ["scenario"] = scenario, ["target"] = bench.Target.ToString().ToLowerInvariant() };

@@ -8,6 +8,7 @@
 #   scripts/bench.sh --rounds 2 --scenarios s2,s3
 #   scripts/bench.sh --scenarios s2 --warmup 60   # seconds of load before each measured window (default 30)
 #   scripts/bench.sh --scenarios s5      # two instances over Redis (scripts/cluster.sh: MariaDB, Redis, 2 instances)
+#   scripts/bench.sh --scenarios s6      # presence fan-out: 5,000 users with 20 contacts each, churning (Chat only)
 #   scripts/bench.sh --baseline stock --scenarios s2,s3        # Chat against stock SignalR instead of the relay
 #   scripts/bench.sh --baseline stock-redis --scenarios s2     # both over Redis, Chat also over MariaDB
 #
@@ -23,7 +24,8 @@
 #                and start_private_redis) run on CPU 0 beside the server and serve both; their CPU per message is
 #                reported apart (backingCpuMicrosecondsPerMessage).
 # S3's rates are fractions of the chosen baseline's S2 maximum (100 pairs, window 10): from this run's S2 or an earlier
-# run's in the same BENCH_DIR, else measured first. S5 (Chat alone, two instances) does not depend on the baseline.
+# run's in the same BENCH_DIR, else measured first. S5 (Chat alone, two instances) does not depend on the baseline;
+# S6 (Chat alone: the baselines have no presence) runs Chat as the baseline chooses (embedded, or MariaDB + Redis).
 #
 # Results: one JSON line per run in $BENCH_DIR/results.jsonl (each tagged with its "comparison": the --baseline
 # value), and a Markdown summary on standard output.
@@ -41,7 +43,7 @@ die() { printf '==> bench: ERROR: %s\n' "$*" >&2; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 
-ROUNDS=1 QUICK=0 SCENARIOS="s1,s2,s3,s4,s5" WARMUP_SET="" BASELINE=relay
+ROUNDS=1 QUICK=0 SCENARIOS="s1,s2,s3,s4,s5,s6" WARMUP_SET="" BASELINE=relay
 while (($#)); do
     case $1 in
         --rounds) ROUNDS=$2; shift 2 ;;
@@ -73,10 +75,12 @@ MARIADB_PID="" REDIS_PID="" MYSQL_CONNECTION="" REDIS_CONFIG="" BACKING=()
 # The warm-up is long because the server has one core: under full load .NET's tiered compilation takes well over
 # 10 s to replace Chat's hot paths with optimized code (S2 at 3 s of warm-up measured half the steady rate).
 if ((QUICK)); then
-    DURATION=4 WARMUP=10 IDLE=3000 LEVELS="0,1000,3000" CONNECTS=1000 BIG_PAIRS=300
+    DURATION=4 WARMUP=10 IDLE=3000 LEVELS="0,1000,3000" CONNECTS=1000 BIG_PAIRS=300 S6_USERS=2000
 else
-    DURATION=10 WARMUP=30 IDLE=15000 LEVELS="0,2000,5000,10000,15000" CONNECTS=3000 BIG_PAIRS=1000
+    DURATION=10 WARMUP=30 IDLE=15000 LEVELS="0,2000,5000,10000,15000" CONNECTS=3000 BIG_PAIRS=1000 S6_USERS=5000
 fi
+# S6's users: apart from the others (chat-bench's PresenceChurn.FirstUser), each with 20 contacts on a ring.
+S6_FIRST=1000000 S6_CONTACTS=20
 WARMUP=${WARMUP_SET:-$WARMUP}
 
 # As the Dockerfile sets it, for every server measured here (Chat and the baselines alike) and the load generator:
@@ -103,8 +107,9 @@ cleanup() {
 on_exit cleanup
 
 log "building (Release) into $BENCH_DIR"
-dotnet publish Chat.Api/Chat.Api.csproj -c Release -o "$BENCH_DIR/api" --nologo -v quiet >/dev/null
-dotnet build Chat.Bench/Chat.Bench.csproj -c Release --nologo -v quiet >/dev/null
+built() { "$@" >"$BENCH_DIR/build.log" 2>&1 || { cat "$BENCH_DIR/build.log" >&2; die "$* failed"; }; }
+built dotnet publish Chat.Api/Chat.Api.csproj -c Release -o "$BENCH_DIR/api" --nologo -v quiet
+built dotnet build Chat.Bench/Chat.Bench.csproj -c Release --nologo -v quiet
 BENCH=Chat.Bench/bin/Release/net10.0/chat-bench
 ROOT=$BENCH_DIR/root
 mkdir -p "$ROOT"
@@ -125,12 +130,17 @@ if [[ $BASELINE == stock-redis ]]; then
     MYSQL_CONNECTION="Server=127.0.0.1;Port=$PRIVATE_MARIADB_PORT;Database=chat;User ID=chat;Password=chat"
     REDIS_CONFIG="127.0.0.1:$PRIVATE_REDIS_PORT"
     BACKING=(--backing-pids "$REDIS_PID,$MARIADB_PID")
-    log "seeding $USERS users into MariaDB with one precomputed password hash"
-    "$BENCH" seed --users "$USERS" --mysql "$MYSQL_CONNECTION"
+    SEED_TO=(--mysql "$MYSQL_CONNECTION")
 else
-    log "seeding $USERS users with one precomputed password hash"
-    "$BENCH" seed --users "$USERS" --content-root "$ROOT"
+    SEED_TO=(--content-root "$ROOT")
 fi
+log "seeding $USERS users with one precomputed password hash"
+"$BENCH" seed --users "$USERS" "${SEED_TO[@]}"
+if [[ $SCENARIOS == *s6* ]]; then
+    log "seeding S6's $S6_USERS users with $S6_CONTACTS contacts each"
+    "$BENCH" seed --users "$S6_USERS" --first "$S6_FIRST" --contacts "$S6_CONTACTS" "${SEED_TO[@]}"
+fi
+CHAT_ENV=() # settings for Chat in one scenario only (S6)
 
 start_server() { # start_server chat|baseline
     stop_server
@@ -140,7 +150,7 @@ start_server() { # start_server chat|baseline
         [[ $BASELINE != stock-redis ]] || storage=(ConnectionStrings__Chat="$MYSQL_CONNECTION" ConnectionStrings__Redis="$REDIS_CONFIG")
         # Limits are raised so the benchmark measures delivery, not the (per-user) abuse protection.
         env ASPNETCORE_ENVIRONMENT=Production Jwt__SigningKey="$KEY" Logging__LogLevel__Default=Warning \
-            RateLimiting__Messages__PermitsPerSecond=1000000 RateLimiting__Messages__Burst=1000000 "${storage[@]}" \
+            RateLimiting__Messages__PermitsPerSecond=1000000 RateLimiting__Messages__Burst=1000000 "${storage[@]}" "${CHAT_ENV[@]}" \
             taskset -c 0 dotnet "$BENCH_DIR/api/Chat.Api.dll" --contentRoot "$ROOT" --urls "http://127.0.0.1:$CHAT_PORT" \
             >>"$BENCH_DIR/chat.log" 2>&1 &
         SERVER_PID=$!
@@ -242,6 +252,17 @@ PY
     CLUSTER=""
 }
 [[ $SCENARIOS == *s4* ]] && { log "S4 connect rate"; abba --scenario s4 --connections "$CONNECTS" --concurrency 50; }
+[[ $SCENARIOS == *s6* ]] && {
+    # Chat only, twice a round. No grace period: departures are announced at the next poll instead of 5 s later.
+    log "S6 presence fan-out: $S6_USERS users with $S6_CONTACTS contacts each, churning"
+    CHAT_ENV=(Presence__GraceSeconds=0)
+    for ((round = 0; round < ROUNDS; round++)); do
+        for _ in 1 2; do
+            measure chat --scenario s6 --first "$S6_FIRST" --users "$S6_USERS" --contacts "$S6_CONTACTS"
+        done
+    done
+    CHAT_ENV=()
+}
 
 python3 - "$RESULTS" "$BASELINE" "$BASE_TARGET" <<'PY'
 import json, math, statistics, sys
@@ -251,12 +272,14 @@ base_name = {"relay": "relay", "stock": "stock SignalR", "stock-redis": "stock S
 chat_name = "Chat (MariaDB + Redis)" if comparison == "stock-redis" else "Chat"
 # Runs written before runs were tagged with their comparison were all against the relay.
 rows = [r for r in map(json.loads, open(path)) if r.get("comparison", "relay") == comparison]
-keys = {"s1": ("levels",), "s2": ("pairs", "idle", "window"), "s3": ("pairs", "rate"), "s4": ("connections", "concurrency")}
+keys = {"s1": ("levels",), "s2": ("pairs", "idle", "window"), "s3": ("pairs", "rate"), "s4": ("connections", "concurrency"),
+        "s6": ("users", "contacts")}
 # clientCpuPercent is the load generator's own share of its core: near 100, the client sets the pace. S3's
 # undelivered: sent in the measured window but not delivered by the end of the drain (an overloaded target).
 figures = {"s1": ["bytesPerConnection", "connectionsHeld"],
            "s2": ["messagesPerSecond", "serverCpuMicrosecondsPerMessage", "backingCpuMicrosecondsPerMessage", "clientCpuPercent"],
-           "s3": ["p50Ms", "p99Ms", "p999Ms", "undelivered", "clientCpuPercent"], "s4": ["connectsPerSecond", "p99Ms"]}
+           "s3": ["p50Ms", "p99Ms", "p999Ms", "undelivered", "clientCpuPercent"], "s4": ["connectsPerSecond", "p99Ms"],
+           "s6": ["eventsPerSecond", "serverCpuMicrosecondsPerEvent", "backingCpuMicrosecondsPerEvent", "missingEvents"]}
 groups = defaultdict(lambda: defaultdict(list))
 s5 = defaultdict(list)
 for r in [r for r in rows if r["scenario"] == "s5"]:

@@ -20,9 +20,14 @@ public sealed class HubJsonConnection : FramedSocket, IBenchConnection
 
     public Action<string>? Received { get; set; }
 
-    public static async Task<HubJsonConnection> ConnectAsync(Uri server, string accessToken, CancellationToken cancellationToken)
+    /// <summary>Called with the target of every other invocation from the server (UserOnline, UserOffline, ...).</summary>
+    public Action<string>? Invoked { get; set; }
+
+    /// <summary>Connects and shakes hands; <paramref name="invoked"/> is <see cref="Invoked"/> before any message can arrive.</summary>
+    public static async Task<HubJsonConnection> ConnectAsync(
+        Uri server, string accessToken, CancellationToken cancellationToken, Action<string>? invoked = null)
     {
-        var connection = new HubJsonConnection();
+        var connection = new HubJsonConnection { Invoked = invoked };
         var scheme = server.Scheme == "https" ? "wss" : "ws";
         await connection.OpenAsync(new Uri($"{scheme}://{server.Authority}/hubs/chat?access_token={Uri.EscapeDataString(accessToken)}"), cancellationToken);
         await connection.WriteAsync(Handshake);
@@ -134,6 +139,9 @@ public sealed class HubJsonConnection : FramedSocket, IBenchConnection
         {
             case 1 when target == "ReceiveMessage" && text is not null:
                 Received?.Invoke(text);
+                break;
+            case 1 when target is not null:
+                Invoked?.Invoke(target);
                 break;
             case 3 when invocationId is not null && pending.TryRemove(long.Parse(invocationId, System.Globalization.CultureInfo.InvariantCulture), out var completion):
                 if (error is null)

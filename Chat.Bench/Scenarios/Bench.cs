@@ -37,6 +37,12 @@ public sealed class Bench(Target target, Uri server, string? signingKey, int? se
         _ => await HubJsonConnection.ConnectAsync(server, Token(user), cancellationToken),
     };
 
+    /// <summary>A connection to Chat's hub (or the stock one) that reports every invocation but ReceiveMessage from the start.</summary>
+    public Task<HubJsonConnection> ConnectHubAsync(int user, Action<string> invoked, CancellationToken cancellationToken = default) =>
+        target is Target.Chat or Target.Stock
+            ? HubJsonConnection.ConnectAsync(server, Token(user), cancellationToken, invoked)
+            : throw new ArgumentException($"{target} has no hub to report invocations");
+
     private string Token(int user) =>
         BenchUsers.AccessToken(signingKey ?? throw new ArgumentException("--signing-key is required for Chat and the stock hub"), user);
 
