@@ -5,6 +5,7 @@ using Chat.Api.Platform.Security;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using System.Net;
@@ -25,8 +26,12 @@ public static class PlatformModule
     // A load balancer's probe wants a prompt answer; a server that takes longer than this is not ready.
     private static readonly TimeSpan ReadyCheckTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>Where secrets are read as files unless <c>Secrets:Directory</c> says otherwise: compose's and Kubernetes' mount.</summary>
+    public const string DefaultSecretsDirectory = "/run/secrets";
+
     public static IHostApplicationBuilder AddPlatform(this IHostApplicationBuilder builder)
     {
+        AddSecretFiles(builder.Configuration);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
 
@@ -109,6 +114,24 @@ public static class PlatformModule
     /// X-Forwarded-For is believed only from a trusted proxy: by default a proxy on this host (loopback); with
     /// <c>ForwardedHeaders:KnownProxies</c> set, exactly the addresses listed there.
     /// </summary>
+    /// <summary>
+    /// Settings from files named as environment variables are (<c>Jwt__SigningKey</c> is <c>Jwt:SigningKey</c>), over
+    /// every other source: secrets stay out of the environment, where any process of the same user, and a crash
+    /// dump, can read them. Files without "__" (a database's own password file mounted beside them) are not settings.
+    /// </summary>
+    private static void AddSecretFiles(IConfigurationManager configuration)
+    {
+        var directory = Path.GetFullPath(configuration["Secrets:Directory"] ?? DefaultSecretsDirectory);
+        if (Directory.Exists(directory))
+        {
+            configuration.AddKeyPerFile(source =>
+            {
+                source.FileProvider = new PhysicalFileProvider(directory);
+                source.IgnoreCondition = name => !name.Contains("__", StringComparison.Ordinal);
+            });
+        }
+    }
+
     private static void ConfigureForwardedHeaders(ForwardedHeadersOptions options, IConfiguration configuration)
     {
         options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
