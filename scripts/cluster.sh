@@ -198,18 +198,15 @@ render_nginx() {
         envsubst '${API1} ${API2} ${LISTEN_PORT}' <"$ROOT/deploy/nginx.conf.template" >"$dir/chat.conf"
     # As root, nginx would switch its workers to nobody, who may not reach this directory (test.sh's is 0700).
     [[ $(id -u) -ne 0 ]] || user_line="user root;"
-    # Main context for a private, unprivileged nginx: pid, temp paths and logs under the state directory.
+    # Main context for a private, unprivileged nginx: pid, temp paths and logs under the state directory; workers
+    # and connections as deploy/nginx.main.conf sizes them for every deployment.
     cat >"$dir/nginx.conf" <<EOF
 # Written by scripts/cluster.sh: the private main context around deploy/nginx.conf.template.
 $user_line
 daemon off;
-worker_processes 2;
 pid $dir/nginx.pid;
 error_log stderr notice;
-
-events {
-    worker_connections 1024;
-}
+include $ROOT/deploy/nginx.main.conf;
 
 http {
     client_body_temp_path $dir/tmp/client_body;

@@ -14,7 +14,6 @@ namespace Chat.Tests.Cluster;
 [Trait("Category", "Cluster")]
 public sealed class ClusterSmokeTests : IAsyncLifetime
 {
-    private const string UrlVariable = "CHAT_CLUSTER_URL";
     private const string UpstreamHeader = "X-Chat-Upstream";
     private const int MaxUsers = 12;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
@@ -25,16 +24,7 @@ public sealed class ClusterSmokeTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        var url = Environment.GetEnvironmentVariable(UrlVariable);
-        if (string.IsNullOrWhiteSpace(url))
-        {
-            Assert.Fail(
-                $"{UrlVariable} is not set, so there is no cluster to test. Run `scripts/cluster.sh start` and set " +
-                $"{UrlVariable} to the URL it prints (e.g. {UrlVariable}=http://127.0.0.1:8080), or run ./test.sh, " +
-                "which does both.");
-        }
-
-        http = new HttpClient { BaseAddress = new Uri(url), Timeout = Deadline };
+        http = new HttpClient { BaseAddress = ClusterUrl.Get(), Timeout = Deadline };
         chat = new ChatClient(http);
         return Task.CompletedTask;
     }
