@@ -3,6 +3,7 @@ using Chat.Domain.Presence;
 using Microsoft.Extensions.Options;
 using Chat.Api.Platform;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
@@ -13,7 +14,8 @@ namespace Chat.Api.Messaging;
 /// Stored messages: the hub (<see cref="ChatHub"/> at <c>/hubs/chat</c>) with SignalR itself (the only
 /// <c>AddSignalR</c>) and its filter, how <c>Clients.User</c> reaches a user's connections (the Redis backplane across
 /// instances, or <see cref="UserIndexedHubLifetimeManager{THub}"/> on a single one), the batch writer
-/// (<see cref="MessageWriter"/>), and the reads (<see cref="ConversationEndpoints"/>).
+/// (<see cref="MessageWriter"/>), the reads (<see cref="ConversationEndpoints"/>), and the wire protocol's budget for
+/// invalid invocations (<see cref="InvalidInvocationLimit"/>).
 /// </summary>
 public static class MessagingModule
 {
@@ -51,6 +53,11 @@ public static class MessagingModule
             o.AddFilter<SendOrderFilter>();
             o.AddFilter<MessageRateLimitFilter>();
         });
+
+        // SignalR's JSON protocol (the one AddSignalR registered) within a budget for invalid invocations.
+        services.RemoveAll<IHubProtocol>();
+        services.AddSingleton<IHubProtocol>(sp => new InvalidInvocationLimit(
+            new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>()), sp.GetRequiredService<TimeProvider>()));
 
         if (redis)
         {

@@ -1,5 +1,6 @@
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace Chat.Tests.Messaging;
 
@@ -111,6 +112,38 @@ public abstract class HubTests(ChatApp app)
 
         await aliceConnection.SendRawAsync($"{bob.Id}:still here");
         Assert.Equal("still here", (await bobConnection.NextMessageAsync()).Text);
+    }
+
+    [Fact]
+    public async Task Unknown_methods_and_wrong_arguments_are_clear_errors_until_a_flood_of_them_closes_the_connection()
+    {
+        var alice = await app.CreateUserAsync();
+        await using var connection = await app.ConnectAsync(alice);
+
+        // A few mistakes: each a clear error, and the connection keeps working.
+        var unknown = await Assert.ThrowsAsync<HubException>(() => connection.Hub.InvokeAsync<object?>("SendEverything", "x"));
+        Assert.Contains("SendEverything", unknown.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<HubException>(() => connection.Hub.InvokeAsync<object?>("SendRaw", "a", "b", "c"));
+        Assert.Equal(alice.Id, (await connection.SendRawAsync($"{alice.Id}:still fine")).ReceiverId);
+
+        // A flood of them spends the connection's budget: the server closes it and says why.
+        for (var i = 0; i < 40 && !connection.Closed.IsCompleted; i++)
+        {
+            try
+            {
+                await connection.Hub.InvokeAsync<object?>("NoSuchMethod");
+            }
+            catch (Exception ex) when (ex is HubException or InvalidOperationException or TaskCanceledException)
+            {
+            }
+        }
+
+        var closed = await connection.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("Too many invalid invocations", closed?.Message, StringComparison.Ordinal);
+
+        // Other connections of the user are not affected.
+        await using var another = await app.ConnectAsync(alice);
+        Assert.Equal(alice.Id, (await another.SendRawAsync($"{alice.Id}:a new connection")).ReceiverId);
     }
 
     public static TheoryData<object?> NonStrings => new() { 42, true, new[] { "a:b" }, new { receiverId = "a", text = "b" }, null };
