@@ -38,6 +38,7 @@ public static class AccountsModule
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
         services.AddSingleton<Passwords>();
         services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<AccountsMetrics>();
         services.AddSingleton<Sessions>();
         services.AddHostedService(sp => sp.GetRequiredService<Sessions>());
         services.AddSingleton<SessionFilter>();

@@ -33,7 +33,7 @@ namespace Chat.Api.Accounts;
 /// passwords into the name field).
 /// </para>
 /// </remarks>
-public sealed class FailedLogins(IRateLimitPartitions partitions, IOptions<FailedLoginOptions> options)
+public sealed class FailedLogins(IRateLimitPartitions partitions, IOptions<FailedLoginOptions> options, RateLimitMetrics metrics)
 {
     /// <summary>The limit's name, which keeps its partitions apart from every other limit's.</summary>
     public const string Limit = "failed-logins";
@@ -43,12 +43,18 @@ public sealed class FailedLogins(IRateLimitPartitions partitions, IOptions<Faile
     /// no account. Give it back (<see cref="WindowPermit.ReturnAsync"/>) once the password proved right; keep it when
     /// it was wrong. A refused take means: answer 429 without verifying anything.
     /// </summary>
-    public ValueTask<WindowPermit> TakeAsync(User? user, string normalizedName)
+    public async ValueTask<WindowPermit> TakeAsync(User? user, string normalizedName)
     {
         var budget = options.Value;
         var partition = user is not null
             ? $"user:{user.Id}"
             : $"name:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(normalizedName)))}";
-        return partitions.TakeReturnableAsync(Limit, partition, budget.PermitLimit, budget.Window);
+        var permit = await partitions.TakeReturnableAsync(Limit, partition, budget.PermitLimit, budget.Window);
+        if (!permit.IsAcquired)
+        {
+            metrics.Rejected(RateLimitMetrics.Limiters.FailedLogins);
+        }
+
+        return permit;
     }
 }

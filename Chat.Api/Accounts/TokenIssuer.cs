@@ -26,6 +26,7 @@ public sealed partial class TokenIssuer(
     IOptions<JwtOptions> options,
     IRefreshTokenStore refreshTokens,
     Sessions sessions,
+    AccountsMetrics metrics,
     TimeProvider time,
     ILogger<TokenIssuer> logger)
 {
@@ -71,6 +72,7 @@ public sealed partial class TokenIssuer(
                 return new RefreshResult.Refreshed(user, Issue(user, entry.FamilyId, replacement));
             case { Outcome: RotationOutcome.ReuseDetected, Entry: { } reused }:
                 LogReuse(logger, reused.UserId, reused.FamilyId);
+                metrics.RefreshReuseDetected();
                 sessions.Ended([reused.FamilyId]);
                 return new RefreshResult.Refused(RotationOutcome.ReuseDetected);
             default:

@@ -18,10 +18,13 @@ internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
     private readonly PartitionedRateLimiter<string> otherCalls;
 
     private readonly MessagingMetrics metrics;
+    private readonly RateLimitMetrics rateLimitMetrics;
 
-    public MessageRateLimitFilter(IRateLimitPartitions partitions, IOptions<MessageRateLimitOptions> options, MessagingMetrics metrics)
+    public MessageRateLimitFilter(
+        IRateLimitPartitions partitions, IOptions<MessageRateLimitOptions> options, MessagingMetrics metrics, RateLimitMetrics rateLimitMetrics)
     {
         this.metrics = metrics;
+        this.rateLimitMetrics = rateLimitMetrics;
         var limit = options.Value;
         messages = PartitionedRateLimiter.Create<string, string>(user =>
             partitions.TokenBucket("messages", user, limit.PermitsPerSecond, limit.Burst));
@@ -46,6 +49,8 @@ internal sealed class MessageRateLimitFilter : IHubFilter, IDisposable
             {
                 metrics.Rejected(MessagingMetrics.Reasons.RateLimited);
             }
+
+            rateLimitMetrics.Rejected(limiter == messages ? RateLimitMetrics.Limiters.Messages : RateLimitMetrics.Limiters.HubCalls);
 
             var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
             var seconds = Math.Max(0.1, Math.Ceiling(wait.TotalSeconds * 10) / 10).ToString("0.0", CultureInfo.InvariantCulture);

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Chat.Api.Platform.Persistence;
 using Chat.Domain;
@@ -132,6 +133,8 @@ public sealed partial class MessageWriter(
 
     private async Task CommitAsync(IReadOnlyList<PendingSend> batch)
     {
+        using var activity = MessagingMetrics.Traces.StartActivity("chat.store.commit");
+        activity?.SetTag("chat.store.batch.size", batch.Count);
         try
         {
             var started = time.GetTimestamp();
@@ -152,6 +155,7 @@ public sealed partial class MessageWriter(
         }
         catch (Exception ex)
         {
+            activity?.SetStatus(ActivityStatusCode.Error, "not stored");
             LogNotStored(logger, batch.Count, ex);
             metrics.NotStored(batch.Count);
             Complete([.. batch], [.. batch.Select(_ => new StoreOutcome.NotStored())]);

@@ -1,11 +1,18 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Chat.Api.Messaging;
 
-/// <summary>The message store's meter: what operators and the benchmark read (<c>dotnet-counters</c>, OpenTelemetry).</summary>
+/// <summary>
+/// The message store's meter: what operators and the benchmark read (<c>dotnet-counters</c>, OpenTelemetry); and its
+/// traces, an activity per commit (hub invocations have SignalR's own).
+/// </summary>
 public sealed class MessagingMetrics
 {
     public const string MeterName = "Chat.Messaging";
+
+    /// <summary>The store's activities, by the meter's name: one per commit of a batch.</summary>
+    public static readonly ActivitySource Traces = new(MeterName);
 
     private readonly Counter<long> stored;
     private readonly Counter<long> notStored;

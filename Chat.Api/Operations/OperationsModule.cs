@@ -1,5 +1,8 @@
+using Chat.Api.Accounts;
 using Chat.Api.Messaging;
 using Chat.Api.Platform;
+using Chat.Api.Platform.RateLimiting;
+using Chat.Api.Presence;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -26,7 +29,14 @@ public static class OperationsModule
         "Microsoft.AspNetCore.Http.Connections",
         "Microsoft.AspNetCore.RateLimiting",
         MessagingMetrics.MeterName,
+        PresenceMetrics.MeterName,
+        AccountsMetrics.MeterName,
+        RateLimitMetrics.MeterName,
+        RedisMetrics.MeterName,
     ];
+
+    /// <summary>SignalR's server activities: one per hub method invocation (each <c>Send</c>, <c>SendRaw</c>, ...).</summary>
+    public const string SignalRServerActivities = "Microsoft.AspNetCore.SignalR.Server";
 
     public static IHostApplicationBuilder AddOperations(this IHostApplicationBuilder builder)
     {
@@ -48,16 +58,28 @@ public static class OperationsModule
                 {
                     metrics.AddPrometheusExporter();
                 }
-            })
-            .WithTracing(tracing => tracing.AddAspNetCoreInstrumentation(o => o.Filter = context => context.Request.Path != MetricsPath)
-                .AddHttpClientInstrumentation());
+            });
+
+        // Traces have nowhere to go but OTLP: without it, tracing would only make activities nobody reads.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
+            telemetry.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(o => o.Filter = Traced)
+                .AddHttpClientInstrumentation()
+                .AddSource(SignalRServerActivities, MessagingMetrics.MeterName));
             telemetry.UseOtlpExporter();
         }
 
         return builder;
     }
+
+    /// <summary>
+    /// Every HTTP request but the scrapes and the hub's transports: a WebSocket lives as long as its connection, and
+    /// SignalR traces each invocation on it instead.
+    /// </summary>
+    private static bool Traced(HttpContext context) =>
+        context.Request.Path != MetricsPath
+        && !(context.Request.Path.StartsWithSegments(ChatHub.Path) && !context.Request.Path.Value!.EndsWith("/negotiate", StringComparison.Ordinal));
 
     /// <summary><c>/metrics</c>, to the allowed networks only (403 to anyone else).</summary>
     public static IEndpointRouteBuilder MapOperations(this IEndpointRouteBuilder app)

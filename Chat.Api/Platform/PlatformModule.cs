@@ -56,6 +56,7 @@ public static class PlatformModule
         services.Configure<ForwardedHeadersOptions>(o => ConfigureForwardedHeaders(o, builder.Configuration));
         services.AddOptions<ReadRateLimitOptions>().BindConfiguration(ReadRateLimitOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddRateLimiter(o => o.RejectWithProblem().AddReadPolicy());
+        services.AddSingleton<RateLimitMetrics>();
 
         AddDatabase(builder);
         // Registered first: hosted services start in order, and everything after it needs the schema.
@@ -71,7 +72,13 @@ public static class PlatformModule
             configuration.BacklogPolicy = BacklogPolicy.FailFast;
             configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 5000);
             // The one connection of this instance: the stores, the rate limits and the SignalR backplane share it.
-            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(configuration));
+            services.AddSingleton<RedisMetrics>();
+            services.AddSingleton<IConnectionMultiplexer>(sp =>
+            {
+                var connection = ConnectionMultiplexer.Connect(configuration);
+                sp.GetRequiredService<RedisMetrics>().Watch(connection);
+                return connection;
+            });
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag], timeout: ReadyCheckTimeout);
             services.AddSingleton<IRateLimitPartitions, RedisRateLimitPartitions>();
             services.AddSingleton<IThrottle, RedisThrottle>();

@@ -17,6 +17,7 @@ namespace Chat.Api.Presence;
 public sealed partial class ContactPresence(
     IUserPresence presence,
     OnlineUsers onlineUsers,
+    PresenceMetrics metrics,
     IServiceScopeFactory scopes,
     IHubContext<ChatHub, IChatClient> hub,
     TimeProvider time,
@@ -31,7 +32,8 @@ public sealed partial class ContactPresence(
         onlineUsers.Changed();
         if (arrival.CameOnline)
         {
-            await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOnline(new UserOnline(userId)));
+            var told = await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOnline(new UserOnline(userId)));
+            metrics.Online(told);
         }
 
         return arrival.Connections;
@@ -58,6 +60,7 @@ public sealed partial class ContactPresence(
         await Task.WhenAll(
             hub.Clients.User(receiverId).UserOnline(new UserOnline(senderId)),
             hub.Clients.User(senderId).UserOnline(new UserOnline(receiverId)));
+        metrics.Online(2);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -79,12 +82,13 @@ public sealed partial class ContactPresence(
             foreach (var (userId, lastSeenAt) in departures)
             {
                 await StoreLastSeenAsync(userId, lastSeenAt);
-                await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOffline(new UserOffline(userId, lastSeenAt)));
+                metrics.Offline(await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOffline(new UserOffline(userId, lastSeenAt))));
             }
         }
     }
 
-    private async Task TellContactsAsync(string userId, Func<IReadOnlyList<string>, Task> send)
+    /// <returns>How many contacts it was sent to (online or not: SignalR sends nothing to those with no connection).</returns>
+    private async Task<int> TellContactsAsync(string userId, Func<IReadOnlyList<string>, Task> send)
     {
         try
         {
@@ -99,11 +103,14 @@ public sealed partial class ContactPresence(
             {
                 await send(contacts);
             }
+
+            return contacts.Count;
         }
         catch (Exception ex) when (ChatDbContext.IsUnavailable(ex) || ex is RedisException)
         {
             // Presence is advisory: a database or Redis outage must not fail a connect or stop the loop.
             LogNotAnnounced(logger, userId, ex);
+            return 0;
         }
     }
 

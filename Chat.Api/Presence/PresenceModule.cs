@@ -27,6 +27,7 @@ public static class PresenceModule
         }
 
         services.AddSingleton<OnlineUsers>();
+        services.AddSingleton<PresenceMetrics>();
         services.AddSingleton<ContactPresence>();
         services.AddHostedService(sp => sp.GetRequiredService<ContactPresence>());
 

@@ -66,6 +66,50 @@ public sealed partial class MetricsTests(MySqlRedisChat chat)
         Assert.True(await SampleAsync(http, "kestrel_active_connections") >= 1);
     }
 
+    [Fact]
+    public async Task Presence_events_refresh_token_reuse_and_hub_rate_limit_rejections_are_counted()
+    {
+        await using var instance = await ChatProcess.StartAsync(Settings.Merge(chat.Stores, new Dictionary<string, string?>
+        {
+            ["Presence:GraceSeconds"] = "1",
+            ["RateLimiting:Messages:PermitsPerSecond"] = "1",
+            ["RateLimiting:Messages:Burst"] = "1",
+        }));
+        var http = instance.Client.Http;
+        var alice = await instance.Client.CreateUserAsync();
+        var bob = await instance.Client.CreateUserAsync();
+        await using var bobConnection = await instance.Client.ConnectAsync(bob);
+
+        // The first message makes them contacts and announces each to the other; Alice's leaving is announced to Bob.
+        var aliceConnection = await instance.Client.ConnectAsync(alice);
+        await aliceConnection.SendAsync(bob.Id, "hello");
+        var refused = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            try
+            {
+                await aliceConnection.SendAsync(bob.Id, $"more {i}");
+            }
+            catch (HubException)
+            {
+                refused++;
+            }
+        }
+
+        await aliceConnection.DisposeAsync();
+        Assert.True(refused >= 1, "a burst of one let every send through");
+
+        var refreshed = await instance.Client.RefreshAsync(alice.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await instance.Client.RefreshAsync(alice.RefreshToken)).StatusCode);
+
+        await Eventually.TrueAsync(async () => await SampleAsync(http, "chat_presence_events_total", "chat_presence_event=\"offline\"") == 1);
+        Assert.Equal(2, await SampleAsync(http, "chat_presence_events_total", "chat_presence_event=\"online\""));
+        Assert.Equal(refused, await SampleAsync(http, "chat_rate_limit_rejections_total", "chat_rate_limit_limiter=\"messages\""));
+        Assert.Equal(1, await SampleAsync(http, "chat_auth_refresh_token_reuse_total"));
+        Assert.Equal(1, await SampleAsync(http, "chat_redis_connected"));
+    }
+
     [Theory]
     [InlineData("10.20.30.40")]
     [InlineData("192.168.1.2")]
