@@ -6,8 +6,10 @@
 #   scripts/cluster.sh status              what runs, with pids, ports and nginx's readiness
 #   scripts/cluster.sh kill-instance N     SIGKILL API instance N (1 or 2), as a crash would
 #   scripts/cluster.sh restart-instance N  stop API instance N if it runs, start it again, wait until ready
+#   scripts/cluster.sh metrics             Prometheus scraping both instances (deploy/prometheus.yml); prints its URL
 #
-# Installs mariadb-server, redis-server, nginx and gettext-base (envsubst) with apt-get if they are missing,
+# Installs mariadb-server, redis-server, nginx and gettext-base (envsubst) with apt-get if they are missing
+# (`metrics` also Debian's prometheus),
 # then runs PRIVATE instances of them (never the system services) under the state directory, which also holds
 # the published app, the generated JWT signing key, the pid files and every log (logs/*.log). MariaDB and Redis
 # are started by scripts/lib.sh (start_private_mariadb, start_private_redis), the same bootstrap test.sh uses;
@@ -19,6 +21,7 @@
 #   CHAT_CLUSTER_PORT=8080                           nginx, on 127.0.0.1
 #   CHAT_CLUSTER_API1_PORT=5101, CHAT_CLUSTER_API2_PORT=5102
 #   CHAT_CLUSTER_MYSQL_PORT=23306, CHAT_CLUSTER_REDIS_PORT=26379
+#   CHAT_CLUSTER_PROMETHEUS_PORT=9090                Prometheus (`metrics`), on 127.0.0.1
 #   CHAT_CLUSTER_NO_BUILD=1                          publish what the last Release build left (no build)
 #   JWT_SIGNING_KEY                                  instead of the key generated once per state directory
 # The instances inherit the rest of the environment, so any app setting can be given as usual, e.g.
@@ -44,7 +47,7 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 usage() {
-    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -61,6 +64,7 @@ load_settings() {
     : "${API2_PORT:=${CHAT_CLUSTER_API2_PORT:-5102}}"
     : "${MYSQL_PORT:=${CHAT_CLUSTER_MYSQL_PORT:-23306}}"
     : "${REDIS_PORT:=${CHAT_CLUSTER_REDIS_PORT:-26379}}"
+    : "${PROMETHEUS_PORT:=${CHAT_CLUSTER_PROMETHEUS_PORT:-9090}}"
 }
 
 save_settings() {
@@ -70,6 +74,7 @@ API1_PORT=$API1_PORT
 API2_PORT=$API2_PORT
 MYSQL_PORT=$MYSQL_PORT
 REDIS_PORT=$REDIS_PORT
+PROMETHEUS_PORT=$PROMETHEUS_PORT
 EOF
 }
 
@@ -87,6 +92,7 @@ signature() {
         redis) echo "redis-server" ;;
         api1 | api2) echo "Chat.Api.dll" ;;
         nginx) echo "$STATE/nginx/nginx.conf" ;;
+        prometheus) echo "$STATE/prometheus/prometheus.yml" ;;
     esac
 }
 
@@ -232,10 +238,24 @@ start_nginx() {
     wait_http_ready nginx "$(url)/health/ready" "$LOGS/nginx.log"
 }
 
+start_prometheus() { # Prometheus from Debian's package, scraping both instances as compose's does
+    local dir=$STATE/prometheus prometheus_bin
+    prometheus_bin=$(first_cmd prometheus)
+    mkdir -p "$dir/data"
+    # deploy/prometheus.yml, compose's, with this host's instances in place of compose's api1 and api2.
+    sed -e "s/api1:8080/127.0.0.1:$API1_PORT/" -e "s/api2:8080/127.0.0.1:$API2_PORT/" \
+        "$ROOT/deploy/prometheus.yml" >"$dir/prometheus.yml"
+    require_free_port "$PROMETHEUS_PORT" Prometheus
+    log "starting Prometheus on 127.0.0.1:$PROMETHEUS_PORT (log: $LOGS/prometheus.log)"
+    launch prometheus "$LOGS/prometheus.log" "$prometheus_bin" --config.file="$dir/prometheus.yml" \
+        --storage.tsdb.path="$dir/data" --web.listen-address="127.0.0.1:$PROMETHEUS_PORT"
+    wait_http_ready prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" "$LOGS/prometheus.log"
+}
+
 # ---------------------------------------------------------------------------
 # Commands.
 # ---------------------------------------------------------------------------
-COMPONENTS=(nginx api2 api1 redis mariadb) # stopping order
+COMPONENTS=(prometheus nginx api2 api1 redis mariadb) # stopping order
 
 cmd_stop() {
     load_settings
@@ -290,10 +310,10 @@ cmd_start() {
 cmd_status() {
     load_settings
     local name pid port any=0
-    for name in mariadb redis api1 api2 nginx; do
+    for name in mariadb redis api1 api2 nginx prometheus; do
         case $name in
             mariadb) port=$MYSQL_PORT ;; redis) port=$REDIS_PORT ;; api1) port=$API1_PORT ;;
-            api2) port=$API2_PORT ;; nginx) port=$NGINX_PORT ;;
+            api2) port=$API2_PORT ;; nginx) port=$NGINX_PORT ;; prometheus) port=$PROMETHEUS_PORT ;;
         esac
         if pid=$(running_pid "$name"); then
             any=1
@@ -321,6 +341,16 @@ cmd_kill_instance() {
     log "API instance $1 (pid $pid) killed with SIGKILL"
 }
 
+cmd_metrics() {
+    load_settings
+    running_pid api1 >/dev/null || running_pid api2 >/dev/null || die "the cluster is not running: '$0 start' first"
+    if ! running_pid prometheus >/dev/null; then
+        install_missing prometheus=prometheus
+        start_prometheus
+    fi
+    echo "http://127.0.0.1:$PROMETHEUS_PORT"
+}
+
 cmd_restart_instance() {
     instance_arg "${1:-}"
     load_settings
@@ -334,5 +364,6 @@ case ${1:-} in
     status) cmd_status ;;
     kill-instance) cmd_kill_instance "${2:-}" ;;
     restart-instance) cmd_restart_instance "${2:-}" ;;
+    metrics) cmd_metrics ;;
     *) usage ;;
 esac
