@@ -3,6 +3,7 @@ using Chat.Api.Messaging;
 using Chat.Api.Platform;
 using Chat.Api.Platform.RateLimiting;
 using Chat.Api.Presence;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -67,7 +68,13 @@ public static class OperationsModule
                 .AddAspNetCoreInstrumentation(o => o.Filter = Traced)
                 .AddHttpClientInstrumentation()
                 .AddSource(SignalRServerActivities, MessagingMetrics.MeterName));
+            telemetry.WithLogging(configureBuilder: null, configureOptions: o => o.IncludeScopes = true);
             telemetry.UseOtlpExporter();
+
+            // Log lines name the trace and span they were written in, through log scopes: off otherwise (appsettings'
+            // Logging:CaptureScopes), as SignalR keeps one per hub connection, which costs memory and nobody reads.
+            builder.Services.Configure<LoggerFilterOptions>(o => o.CaptureScopes = true);
+            builder.Services.Configure<JsonConsoleFormatterOptions>(o => o.IncludeScopes = true);
         }
 
         return builder;

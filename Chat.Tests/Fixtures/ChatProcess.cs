@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -13,14 +14,19 @@ public sealed partial class ChatProcess : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Process process;
+    private readonly ConcurrentQueue<string> output;
 
-    private ChatProcess(Process process, ChatClient client)
+    private ChatProcess(Process process, ConcurrentQueue<string> output, ChatClient client)
     {
         this.process = process;
+        this.output = output;
         Client = client;
     }
 
     public ChatClient Client { get; }
+
+    /// <summary>The lines the instance wrote to its standard output so far (its console log).</summary>
+    public IReadOnlyCollection<string> Output => output;
 
     /// <summary>Starts an instance on a free loopback port with the test defaults and these settings, ready to serve.</summary>
     public static async Task<ChatProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
@@ -39,9 +45,16 @@ public sealed partial class ChatProcess : IAsyncDisposable
 
         var process = Process.Start(start)!;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var output = new ConcurrentQueue<string>();
         process.OutputDataReceived += (_, line) =>
         {
-            if (line.Data is { } text && ListeningOn().Match(text) is { Success: true } match)
+            if (line.Data is not { } text)
+            {
+                return;
+            }
+
+            output.Enqueue(text);
+            if (ListeningOn().Match(text) is { Success: true } match)
             {
                 listening.TrySetResult(new Uri(match.Groups[1].Value));
             }
@@ -56,7 +69,7 @@ public sealed partial class ChatProcess : IAsyncDisposable
             throw new InvalidOperationException("Chat.Api did not start listening (exited or timed out).");
         }
 
-        var chat = new ChatProcess(process, new ChatClient(new HttpClient { BaseAddress = await listening.Task }));
+        var chat = new ChatProcess(process, output, new ChatClient(new HttpClient { BaseAddress = await listening.Task }));
         await Eventually.TrueAsync(async () => (await chat.Client.Http.GetAsync("/health/ready")).IsSuccessStatusCode, StartTimeout);
         return chat;
     }

@@ -110,6 +110,28 @@ public sealed partial class MetricsTests(MySqlRedisChat chat)
         Assert.Equal(1, await SampleAsync(http, "chat_redis_connected"));
     }
 
+    [Fact]
+    public async Task With_OTLP_set_the_console_log_lines_of_a_request_carry_its_trace_id()
+    {
+        // No collector listens there: the exporter retries in the background and the instance serves on.
+        await using var instance = await ChatProcess.StartAsync(Settings.Merge(chat.Stores, new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:9",
+            // As appsettings.json says in Production (the process runs outside the app's directory, without it).
+            ["Logging:Console:FormatterName"] = "json",
+            ["Logging:CaptureScopes"] = "false",
+        }));
+        var alice = await instance.Client.CreateUserAsync();
+        Assert.Equal(HttpStatusCode.OK, (await instance.Client.RefreshAsync(alice.RefreshToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await instance.Client.RefreshAsync(alice.RefreshToken)).StatusCode);
+
+        string? line = null;
+        await Eventually.TrueAsync(() => Task.FromResult(
+            (line = instance.Output.FirstOrDefault(l => l.Contains("consumed refresh token", StringComparison.Ordinal))) is not null));
+        Assert.Matches("\"TraceId\":\"[0-9a-f]{32}\"", line);
+        Assert.DoesNotContain(alice.RefreshToken, line, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("10.20.30.40")]
     [InlineData("192.168.1.2")]
