@@ -130,7 +130,9 @@ require_free_port() { # require_free_port PORT WHAT
 }
 
 wait_http_ready() { # wait_http_ready NAME URL LOG: until URL answers 200 (60 s), while the component runs
-    wait_ready 60 "$(running_pid "$1" || true)" "$1" "$3" http_ok "$2"
+    # The pid launch recorded, not running_pid's: right after the fork the child may not have exec'ed the program
+    # yet, so its command line is still this script's and would not pass for the component's.
+    wait_ready 60 "$(<"$(pid_file "$1")")" "$1" "$3" http_ok "$2"
 }
 
 # ---------------------------------------------------------------------------
