@@ -103,7 +103,8 @@ public static class UserEndpoints
             return NoSuchUser();
         }
 
-        if ((await db.BlockedEitherWayAsync(principal.UserId(), cancellationToken)).Contains(id))
+        var me = principal.UserId();
+        if (await db.Blocks.AnyAsync(b => (b.BlockerId == me && b.BlockedId == id) || (b.BlockerId == id && b.BlockedId == me), cancellationToken))
         {
             return TypedResults.Ok(PeerView.WithoutPresence(user));
         }
