@@ -16,7 +16,7 @@ namespace Chat.Api.Messaging;
 /// </summary>
 internal sealed class InvalidInvocationLimit(IHubProtocol json, TimeProvider time) : IHubProtocol
 {
-    public const int Burst = 20;
+    public const int Burst = 50;
     private static readonly TimeSpan Refill = TimeSpan.FromSeconds(1);
 
     // The binder is SignalR's per connection: the budget lives and dies with it.

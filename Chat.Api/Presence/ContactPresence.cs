@@ -12,11 +12,12 @@ namespace Chat.Api.Presence;
 /// with (never to others, never across a block), O(contacts) per change. Arrivals are announced as they happen;
 /// departures once the grace period has passed without a reconnect (<see cref="IUserPresence.TakeDeparturesAsync"/>,
 /// polled every second, which also hands out a crashed instance's users). When the last connection ends, the time
-/// is stored as the user's <c>lastSeenAt</c>.
+/// is stored as the user's <c>lastSeenAt</c> (<see cref="LastSeenWriter"/>, in batches).
 /// </summary>
 public sealed partial class ContactPresence(
     IUserPresence presence,
     OnlineUsers onlineUsers,
+    LastSeenWriter lastSeen,
     PresenceMetrics metrics,
     IServiceScopeFactory scopes,
     IHubContext<ChatHub, IChatClient> hub,
@@ -45,7 +46,7 @@ public sealed partial class ContactPresence(
         onlineUsers.Changed();
         if (left == 0)
         {
-            await StoreLastSeenAsync(userId, time.GetUtcNow());
+            lastSeen.Store(userId, time.GetUtcNow());
         }
     }
 
@@ -81,7 +82,7 @@ public sealed partial class ContactPresence(
 
             foreach (var (userId, lastSeenAt) in departures)
             {
-                await StoreLastSeenAsync(userId, lastSeenAt);
+                lastSeen.Store(userId, lastSeenAt);
                 metrics.Offline(await TellContactsAsync(userId, contacts => hub.Clients.Users(contacts).UserOffline(new UserOffline(userId, lastSeenAt))));
             }
         }
@@ -114,21 +115,7 @@ public sealed partial class ContactPresence(
         }
     }
 
-    private async Task StoreLastSeenAsync(string userId, DateTimeOffset lastSeenAt)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-            await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.LastSeenAt, lastSeenAt));
-        }
-        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex))
-        {
-            LogNotAnnounced(logger, userId, ex);
-        }
-    }
-
-    [LoggerMessage(30, LogLevel.Warning, "Presence of user {UserId} could not be announced or stored", EventName = "PresenceNotAnnounced")]
+    [LoggerMessage(30, LogLevel.Warning, "Presence of user {UserId} could not be announced", EventName = "PresenceNotAnnounced")]
     private static partial void LogNotAnnounced(ILogger logger, string userId, Exception ex);
 
     [LoggerMessage(31, LogLevel.Warning, "Departures could not be read: Redis is unreachable", EventName = "DeparturesUnavailable")]

@@ -28,6 +28,8 @@ public static class PresenceModule
 
         services.AddSingleton<OnlineUsers>();
         services.AddSingleton<PresenceMetrics>();
+        services.AddSingleton<LastSeenWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<LastSeenWriter>());
         services.AddSingleton<ContactPresence>();
         services.AddHostedService(sp => sp.GetRequiredService<ContactPresence>());
 

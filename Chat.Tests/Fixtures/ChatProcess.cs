@@ -25,6 +25,9 @@ public sealed partial class ChatProcess : IAsyncDisposable
 
     public ChatClient Client { get; }
 
+    /// <summary>Its working directory and content root: without a connection string, its database is App_Data/chat.db there.</summary>
+    public string ContentRoot => process.StartInfo.WorkingDirectory;
+
     /// <summary>The lines the instance wrote to its standard output so far (its console log).</summary>
     public IReadOnlyCollection<string> Output => output;
 

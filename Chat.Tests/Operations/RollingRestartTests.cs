@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Chat.Domain.Messaging;
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
@@ -60,5 +62,45 @@ public sealed class RollingRestartTests(MySqlRedisChat chat, ITestOutputHelper o
         }
 
         Assert.Subset(synced.Select(m => m.Id).ToHashSet(), acknowledged.Select(r => r.Id).ToHashSet());
+    }
+
+    [Fact]
+    public async Task An_instance_stopped_with_users_connected_stores_when_each_of_them_was_last_seen()
+    {
+        // Embedded, so that no other instance stores their departures: only the stopping one can.
+        await using var stopping = await ChatProcess.StartAsync(new Dictionary<string, string?>());
+        var users = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => stopping.Client.CreateUserAsync()));
+        var connections = await Task.WhenAll(users.Select(u => stopping.Client.ConnectAsync(u)));
+        await Eventually.TrueAsync(async () =>
+        {
+            var online = await stopping.Client.OnlineIdsAsync(users[0]);
+            return users.All(u => online.Contains(u.Id));
+        });
+        var before = DateTimeOffset.UtcNow;
+
+        Assert.Equal(0, await stopping.StopAsync(TimeSpan.FromSeconds(10)));
+
+        await using var database = new SqliteConnection($"Data Source={Path.Combine(stopping.ContentRoot, "App_Data", "chat.db")}");
+        await database.OpenAsync();
+        await using var query = database.CreateCommand();
+        query.CommandText = "SELECT Id, LastSeenAt FROM Users";
+        var lastSeen = new Dictionary<string, string?>();
+        await using (var rows = await query.ExecuteReaderAsync())
+        {
+            while (await rows.ReadAsync())
+            {
+                lastSeen[rows.GetString(0)] = rows.IsDBNull(1) ? null : rows.GetString(1);
+            }
+        }
+
+        Assert.All(users, user =>
+        {
+            Assert.True(lastSeen.TryGetValue(user.Id, out var seen) && seen is not null, $"{user.Username} has no last-seen time after the stop");
+            Assert.True(DateTimeOffset.Parse(seen!, CultureInfo.InvariantCulture) >= before.AddSeconds(-1), $"{user.Username} was last seen at {seen}, before the stop");
+        });
+        foreach (var connection in connections)
+        {
+            await connection.DisposeAsync();
+        }
     }
 }
