@@ -4,16 +4,14 @@ using Microsoft.Extensions.Options;
 using Chat.Api.Platform;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
-using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using StackExchange.Redis;
 
 namespace Chat.Api.Messaging;
 
 /// <summary>
 /// Stored messages: the hub (<see cref="ChatHub"/> at <c>/hubs/chat</c>) with SignalR itself (the only
-/// <c>AddSignalR</c>) and its filter, how <c>Clients.User</c> reaches a user's connections (the Redis backplane across
-/// instances, or <see cref="UserIndexedHubLifetimeManager{THub}"/> on a single one), the batch writer
+/// <c>AddSignalR</c>) and its filter, how <c>Clients.User</c> reaches a user's connections
+/// (<see cref="ChatHubLifetimeManager{THub}"/>, across instances through <see cref="RedisBackplane"/>), the batch writer
 /// (<see cref="MessageWriter"/>), the reads (<see cref="ConversationEndpoints"/>), and the wire protocol's budget for
 /// invalid invocations (<see cref="InvalidInvocationLimit"/>).
 /// </summary>
@@ -40,7 +38,7 @@ public static class MessagingModule
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<MessageRateLimitFilter>();
 
-        var signalR = services.AddSignalR(o =>
+        services.AddSignalR(o =>
         {
             o.MaximumReceiveMessageSize = MaximumHubMessageBytes;
             // Sends wait for their batch to commit: one at a time, a connection would send one message per commit.
@@ -59,17 +57,11 @@ public static class MessagingModule
         services.AddSingleton<IHubProtocol>(sp => new InvalidInvocationLimit(
             new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>()), sp.GetRequiredService<TimeProvider>()));
 
+        // With Redis, the backplane rides on the instance's one Redis connection (PlatformModule), with its resilience.
+        services.Replace(ServiceDescriptor.Singleton(typeof(HubLifetimeManager<>), typeof(ChatHubLifetimeManager<>)));
         if (redis)
         {
-            // The backplane rides on the instance's one Redis connection (PlatformModule), with its resilience.
-            signalR.AddStackExchangeRedis(o => o.Configuration.ChannelPrefix = RedisChannel.Literal(RedisKeys.ChannelPrefix));
-            services.AddOptions<RedisOptions>().Configure<IConnectionMultiplexer>((o, connection) =>
-                o.ConnectionFactory = _ => Task.FromResult(connection));
             services.AddHostedService<SyncAfterRedisOutage>();
-        }
-        else
-        {
-            services.Replace(ServiceDescriptor.Singleton(typeof(HubLifetimeManager<>), typeof(UserIndexedHubLifetimeManager<>)));
         }
 
         return builder;

@@ -6,9 +6,6 @@ namespace Chat.Api.Platform;
 /// </summary>
 public static class RedisKeys
 {
-    /// <summary>Prefix of the SignalR backplane's channels.</summary>
-    public const string ChannelPrefix = "chat";
-
     /// <summary>A refresh token's record (a hash), by the SHA-256 of the token.</summary>
     public const string RefreshTokenPrefix = "chat:refresh:";
 
@@ -32,6 +29,9 @@ public static class RedisKeys
 
     /// <summary>An event a throttle let through lately (typing, per sender and peer): the key expires with the period.</summary>
     public static string Throttle(string name, string key) => $"chat:throttle:{name}:{key}";
+
+    /// <summary>The channel every instance publishes its hub deliveries on and listens to (Messaging/RedisBackplane.cs).</summary>
+    public static string Backplane(string hub) => "chat:backplane:" + hub;
 
     public static string RefreshToken(string tokenHash) => RefreshTokenPrefix + tokenHash;
 

@@ -63,6 +63,41 @@ public sealed class MessagingAcrossInstancesTests(MySqlRedisChat chat) : IAsyncL
     }
 
     [Fact]
+    public async Task Concurrent_senders_on_both_instances_reach_each_connection_of_the_receiver_once_in_the_order_sent()
+    {
+        // Deliveries cross instances in batches and an instance writes its own at once: none may be lost, doubled
+        // (an instance hearing its own batch back) or reordered, on the sender's instance or the other.
+        const int PerSender = 150;
+        var alice = await first.CreateUserAsync();
+        var carol = await first.CreateUserAsync();
+        var bob = await first.CreateUserAsync();
+        await using var aliceConnection = await first.ConnectAsync(alice);
+        await using var carolConnection = await second.ConnectAsync(carol);
+        await using var bobOnFirst = await first.ConnectAsync(bob);
+        await using var bobOnSecond = await second.ConnectAsync(bob);
+
+        // All of a sender's calls in flight at once: its connection stores and delivers them in the order called.
+        Task<SendReceipt[]> SendAll(ChatConnection connection, string name) =>
+            Task.WhenAll(Enumerable.Range(0, PerSender).Select(i => connection.SendAsync(bob.Id, $"{name} {i}")));
+        var sent = await Task.WhenAll(SendAll(aliceConnection, "alice"), SendAll(carolConnection, "carol"));
+        // A last message from each: whatever came twice would come before it.
+        var last = await Task.WhenAll(aliceConnection.SendAsync(bob.Id, "alice's last"), carolConnection.SendAsync(bob.Id, "carol's last"));
+
+        foreach (var bobConnection in new[] { bobOnFirst, bobOnSecond })
+        {
+            var bySender = new Dictionary<string, List<string>> { [alice.Id] = [], [carol.Id] = [] };
+            while (bySender.Values.Sum(ids => ids.Count) < 2 * (PerSender + 1))
+            {
+                var message = await bobConnection.NextMessageAsync();
+                bySender[message.SenderId].Add(message.Id);
+            }
+
+            Assert.Equal([.. sent[0].Select(r => r.Id), last[0].Id], bySender[alice.Id]);
+            Assert.Equal([.. sent[1].Select(r => r.Id), last[1].Id], bySender[carol.Id]);
+        }
+    }
+
+    [Fact]
     public async Task MessagesRead_reaches_every_connection_of_both_users_on_either_instance()
     {
         var alice = await first.CreateUserAsync();
