@@ -150,6 +150,39 @@ public sealed class RateLimitTests(MySqlRedisChat chat)
     }
 
     [Fact]
+    public async Task Concurrent_sends_of_one_user_on_two_instances_get_the_burst_exactly_neither_more_nor_less()
+    {
+        // The sends of a burst reach each instance's limiter together and are checked in Redis together: that must
+        // admit as many as the bucket holds, each once.
+        const int burst = 20;
+        await using var first = chat.StartInstance(MessageLimit(perSecond: 1, burst));
+        await using var second = chat.StartInstance(MessageLimit(perSecond: 1, burst));
+        var user = await first.CreateUserAsync();
+        await using var onFirst = await first.ConnectAsync(user);
+        await using var onSecond = await second.ConnectAsync(user);
+
+        async Task<bool> AdmittedAsync(ChatConnection connection, int i)
+        {
+            try
+            {
+                await connection.SendRawAsync($"{user.Id}:{i}");
+                return true;
+            }
+            catch (HubException ex) when (ex.Message.Contains("rate limit", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        var sends = Enumerable.Range(0, 3 * burst).Select(i => AdmittedAsync(i % 2 == 0 ? onFirst : onSecond, i));
+        var admitted = (await Task.WhenAll(sends)).Count(ok => ok);
+
+        // The bucket's burst, plus what refills (1/s) while the sends run.
+        Assert.InRange(admitted, burst, burst + 3);
+        Assert.Equal(admitted, (await first.SyncAsync(user)).Messages.Count);
+    }
+
+    [Fact]
     public async Task With_Redis_unreachable_both_limits_fall_back_to_local_limiters_never_to_none()
     {
         await using var proxy = await TcpProxy.ForSharedRedisAsync();

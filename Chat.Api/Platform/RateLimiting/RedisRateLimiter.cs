@@ -4,9 +4,13 @@ using StackExchange.Redis;
 namespace Chat.Api.Platform.RateLimiting;
 
 /// <summary>
-/// One partition of a limit kept in Redis: every check is one Lua script, timed by the Redis server's clock, so any
-/// number of instances together admit no more than one would. When Redis cannot be reached the check goes to a local
-/// limiter with the same settings: degraded to per-instance, never unlimited.
+/// One partition of a limit kept in Redis, timed by the Redis server's clock, so any number of instances together
+/// admit no more than one would. One script call at a time per partition: the acquisitions that come while it is in
+/// flight (a user's sends arrive in bursts) go together in the next call, which asks for all of them at once and
+/// admits them in order as far as the limit allows. So a busy user costs Redis one call per burst rather than one per
+/// message, and nothing is taken ahead of need: no instance holds permits another instance could have used. When
+/// Redis cannot be reached the check goes to a local limiter with the same settings: degraded to per-instance,
+/// never unlimited.
 /// </summary>
 internal sealed class RedisRateLimiter(
     IConnectionMultiplexer redis,
@@ -17,33 +21,35 @@ internal sealed class RedisRateLimiter(
     RedisLimiterHealth health,
     TimeProvider time) : RateLimiter
 {
-    /// <summary>ARGV: limit, window in ms. Every call counts, rejected ones included. Returns {admitted, retry after ms}.</summary>
+    /// <summary>
+    /// ARGV: limit, window in ms, permits wanted. Every permit wanted counts, refused ones included. Returns {permits
+    /// admitted, retry after ms}.
+    /// </summary>
     public const string FixedWindow = """
-        local n = redis.call('INCR', KEYS[1])
+        local wanted = tonumber(ARGV[3])
+        local n = redis.call('INCRBY', KEYS[1], wanted)
         local ttl = redis.call('PTTL', KEYS[1])
         if ttl < 0 then
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             ttl = tonumber(ARGV[2])
         end
-        if n <= tonumber(ARGV[1]) then return {1, 0} end
-        return {0, ttl}
+        local admitted = math.max(0, math.min(wanted, tonumber(ARGV[1]) - (n - wanted)))
+        if admitted == wanted then return {admitted, 0} end
+        return {admitted, ttl}
         """;
 
-    /// <summary>ARGV: tokens per second, burst. Returns {admitted, retry after ms}.</summary>
+    /// <summary>ARGV: tokens per second, burst, permits wanted. Returns {permits admitted, retry after ms}.</summary>
     public const string TokenBucket = """
         local t = redis.call('TIME')
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
-        local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+        local rate, burst, wanted = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
         local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
         local tokens, at = tonumber(state[1]) or burst, tonumber(state[2]) or now
         tokens = math.min(burst, tokens + math.max(0, now - at) * rate / 1000)
-        local admitted, retry = 0, 0
-        if tokens >= 1 then
-            tokens = tokens - 1
-            admitted = 1
-        else
-            retry = math.ceil((1 - tokens) * 1000 / rate)
-        end
+        local admitted = math.min(wanted, math.floor(tokens))
+        tokens = tokens - admitted
+        local retry = 0
+        if admitted < wanted then retry = math.ceil((1 - tokens) * 1000 / rate) end
         redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
         redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
         return {admitted, retry}
@@ -51,6 +57,8 @@ internal sealed class RedisRateLimiter(
 
     private readonly Lock gate = new();
     private RateLimiter? fallback;
+    private List<Waiter> waiting = [];
+    private bool calling;
     private long lastUsed = time.GetTimestamp();
 
     public override TimeSpan? IdleDuration => time.GetElapsedTime(Volatile.Read(ref lastUsed));
@@ -61,24 +69,81 @@ internal sealed class RedisRateLimiter(
     // rate-limiting middleware included, on to AcquireAsync, which counts.
     protected override RateLimitLease AttemptAcquireCore(int permitCount) => Lease.Pending;
 
-    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
     {
         Volatile.Write(ref lastUsed, time.GetTimestamp());
         if (permitCount == 0)
         {
-            return Lease.Admitted;
+            return ValueTask.FromResult<RateLimitLease>(Lease.Admitted);
         }
 
-        try
+        var waiter = new Waiter(permitCount);
+        lock (gate)
         {
-            var result = (long[])(await redis.GetDatabase().ScriptEvaluateAsync(script, [key], arguments))!;
-            health.Succeeded();
-            return result[0] == 1 ? Lease.Admitted : Lease.Rejected(TimeSpan.FromMilliseconds(result[1]));
+            waiting.Add(waiter);
+            if (calling)
+            {
+                return new ValueTask<RateLimitLease>(waiter.Lease.Task);
+            }
+
+            calling = true;
         }
-        catch (RedisException ex)
+
+        _ = CallAsync();
+        return new ValueTask<RateLimitLease>(waiter.Lease.Task);
+    }
+
+    private async Task CallAsync()
+    {
+        while (true)
         {
-            health.Failed(ex);
-            return await Fallback().AcquireAsync(permitCount, cancellationToken);
+            List<Waiter> batch;
+            lock (gate)
+            {
+                if (waiting.Count == 0)
+                {
+                    calling = false;
+                    return;
+                }
+
+                (batch, waiting) = (waiting, []);
+            }
+
+            var wanted = 0;
+            foreach (var waiter in batch)
+            {
+                wanted += waiter.Permits;
+            }
+
+            try
+            {
+                var result = (long[])(await redis.GetDatabase().ScriptEvaluateAsync(script, [key], [.. arguments, wanted]))!;
+                health.Succeeded();
+                // In the order they came: once one does not fit, neither do the ones after it (they were counted).
+                var admitted = result[0];
+                foreach (var waiter in batch)
+                {
+                    var fits = admitted >= waiter.Permits;
+                    admitted = fits ? admitted - waiter.Permits : 0;
+                    waiter.Lease.SetResult(fits ? Lease.Admitted : Lease.Rejected(TimeSpan.FromMilliseconds(result[1])));
+                }
+            }
+            catch (RedisException ex)
+            {
+                health.Failed(ex);
+                foreach (var waiter in batch)
+                {
+                    waiter.Lease.SetResult(await Fallback().AcquireAsync(waiter.Permits));
+                }
+            }
+            catch (Exception ex)
+            {
+                // Nobody waits forever, whatever went wrong.
+                foreach (var waiter in batch)
+                {
+                    waiter.Lease.TrySetException(ex);
+                }
+            }
         }
     }
 
@@ -96,6 +161,11 @@ internal sealed class RedisRateLimiter(
         {
             fallback?.Dispose();
         }
+    }
+
+    private sealed record Waiter(int Permits)
+    {
+        public TaskCompletionSource<RateLimitLease> Lease { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
