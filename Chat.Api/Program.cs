@@ -5,7 +5,10 @@ using Chat.Api.Platform;
 using Chat.Api.Presence;
 using Chat.Api.Users;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings are read once, at start, where they are validated. Reloading them on change would watch the whole content
+// root, App_Data/ included, and wake a thread for every write of the embedded database (5 % of the CPU of an embedded
+// server under load on that thread alone, and more in the kernel).
+var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
 builder.AddPlatform();    // Platform/: database, the Redis connection, health, ProblemDetails, OpenAPI, rate-limit plumbing
 builder.AddAccounts();    // Accounts/: signup, login, refresh, logout, tokens, passwords, the bearer scheme
 builder.AddUsers();       // Users/: profiles, the user directory, avatars

@@ -118,10 +118,6 @@ public static class PlatformModule
     }
 
     /// <summary>
-    /// X-Forwarded-For is believed only from a trusted proxy: by default a proxy on this host (loopback); with
-    /// <c>ForwardedHeaders:KnownProxies</c> set, exactly the addresses listed there.
-    /// </summary>
-    /// <summary>
     /// Settings from files named as environment variables are (<c>Jwt__SigningKey</c> is <c>Jwt:SigningKey</c>), over
     /// every other source: secrets stay out of the environment, where any process of the same user, and a crash
     /// dump, can read them. Files without "__" (a database's own password file mounted beside them) are not settings.
@@ -139,6 +135,10 @@ public static class PlatformModule
         }
     }
 
+    /// <summary>
+    /// X-Forwarded-For is believed only from a trusted proxy: by default a proxy on this host (loopback); with
+    /// <c>ForwardedHeaders:KnownProxies</c> set, exactly the addresses listed there.
+    /// </summary>
     private static void ConfigureForwardedHeaders(ForwardedHeadersOptions options, IConfiguration configuration)
     {
         options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
