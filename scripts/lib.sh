@@ -282,8 +282,9 @@ _private_failed() {
 # run, scripts/cluster.sh's chat. --database NAME creates that database if missing. root@localhost has no
 # password (socket only: private_mariadb_root). Durability is relaxed (throwaway data: the log is flushed once a
 # second; CHAT_MARIADB_FLUSH_LOG_AT_TRX_COMMIT=1 flushes every commit, as the benchmark wants) and max-connections raised
-# (parallel test classes each keep a connection pool). Sets PRIVATE_MARIADB_PID, PRIVATE_MARIADB_PORT and
-# PRIVATE_MARIADB_SOCKET.
+# (parallel test classes each keep a connection pool). Its buffer pool and redo log are small (128M, 48M) unless
+# CHAT_MARIADB_BUFFER_POOL_SIZE and CHAT_MARIADB_LOG_FILE_SIZE say otherwise. Sets PRIVATE_MARIADB_PID,
+# PRIVATE_MARIADB_PORT and PRIVATE_MARIADB_SOCKET.
 # shellcheck disable=SC2034 # PRIVATE_*: for the caller
 start_private_mariadb() {
     local logfile="" pid_file="" tries=1 database="" dir port
@@ -322,7 +323,8 @@ start_private_mariadb() {
             --datadir="$dir/data" --tmpdir="$dir/tmp" --socket="$sock" --pid-file="$dir/mysqld.pid" \
             --skip-networking=0 --bind-address=127.0.0.1 --port="$port" --skip-name-resolve \
             --character-set-server=utf8mb4 --max-connections=500 \
-            --innodb-buffer-pool-size=128M --innodb-log-file-size=48M \
+            --innodb-buffer-pool-size="${CHAT_MARIADB_BUFFER_POOL_SIZE:-128M}" \
+            --innodb-log-file-size="${CHAT_MARIADB_LOG_FILE_SIZE:-48M}" \
             --innodb-flush-log-at-trx-commit="${CHAT_MARIADB_FLUSH_LOG_AT_TRX_COMMIT:-2}" --innodb-doublewrite=0
         PRIVATE_MARIADB_PID=$started_pid
         rc=0
