@@ -37,11 +37,21 @@ public sealed partial class LastSeenWriter(IServiceScopeFactory scopes, ILogger<
     /// <summary>Hub connections are still closing when hosted services stop: their users leave after this.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Everything has stopped, the web server and its connections too: nobody else leaves.</summary>
+    /// <summary>
+    /// Everything has stopped, the web server and its connections too: nobody else leaves. What the shutdown timeout
+    /// leaves unwritten (the database is away) is given up, as presence is advisory: the instance still exits cleanly.
+    /// </summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         queue.Writer.TryComplete();
-        await writing.WaitAsync(cancellationToken);
+        try
+        {
+            await writing.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogGivenUp(logger);
+        }
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -90,6 +100,9 @@ public sealed partial class LastSeenWriter(IServiceScopeFactory scopes, ILogger<
             LogNotStored(logger, batch.Count, ex);
         }
     }
+
+    [LoggerMessage(33, LogLevel.Warning, "The instance stopped before the last-seen times of the users who left were stored", EventName = "LastSeenGivenUp")]
+    private static partial void LogGivenUp(ILogger logger);
 
     [LoggerMessage(32, LogLevel.Warning, "The last-seen times of {Count} user(s) could not be stored: the database did not commit them", EventName = "LastSeenNotStored")]
     private static partial void LogNotStored(ILogger logger, int count, Exception ex);

@@ -77,4 +77,19 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         Assert.Equal([before.Id, stored.Id, after.Id], (await app.SyncAsync(alice)).Messages.Select(m => m.Id));
         Assert.Equal(3, Assert.Single(await app.ConversationsAsync(bob)).UnreadCount);
     }
+
+    [Fact]
+    public async Task An_instance_stopped_while_the_database_is_down_exits_cleanly_within_its_drain()
+    {
+        await using var database = await ProxiedDatabase.CreateAsync();
+        await using var instance = await ChatProcess.StartAsync(
+            Settings.Merge(database.Settings, new Dictionary<string, string?> { ["Shutdown:DrainSeconds"] = "1" }));
+        var alice = await instance.Client.CreateUserAsync();
+        await using var connection = await instance.Client.ConnectAsync(alice);
+
+        database.Proxy.Stop();
+
+        // Alice leaves as the instance stops, and her last-seen time cannot be stored: the drain runs out first.
+        Assert.Equal(0, await instance.StopAsync(TimeSpan.FromSeconds(30)));
+    }
 }
