@@ -4,7 +4,6 @@ using System.Threading.Channels;
 using Chat.Api.Platform.Persistence;
 using Chat.Domain;
 using Chat.Domain.Messaging;
-using Chat.Domain.Users;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -62,6 +61,13 @@ public sealed partial class MessageWriter(
     public async Task<StoreOutcome> StoreAsync(string senderId, OutgoingMessage message, SendTurn? turn, CancellationToken cancellationToken)
     {
         var pending = new PendingSend(senderId, message, time.GetUtcNow() + Options.Timeout);
+        if ((turn is null || turn.Previous.IsCompleted) && queue.Writer.TryWrite(pending))
+        {
+            // Its turn has come and the queue has room, as it mostly has: no timer to arm and disarm.
+            turn?.Done();
+            return await pending.Outcome.Task;
+        }
+
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(Options.Timeout);
         try
@@ -210,7 +216,7 @@ public sealed partial class MessageWriter(
         var sequenceBefore = users.Values.ToDictionary(u => u.Id, u => u.MessageSequence, StringComparer.Ordinal);
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
         // Read under the users' locks: a block committed before this transaction got them refuses the send.
-        var blocks = (await db.BlocksByAsync(userIds, cancellationToken)).Select(b => (b.BlockerId, b.BlockedId)).ToHashSet();
+        var blocks = (await db.BlocksByAsync(userIds, cancellationToken)).ToHashSet();
         var started = await StartedConversationsAsync(db, batch, cancellationToken);
         var messages = new List<Message>(batch.Count);
         var changed = new Dictionary<(string, string), Conversation>();
@@ -267,7 +273,7 @@ public sealed partial class MessageWriter(
         return outcomes;
     }
 
-    private Message NewMessage(User sender, User receiver, OutgoingMessage outgoing)
+    private Message NewMessage(LockedUser sender, LockedUser receiver, OutgoingMessage outgoing)
     {
         var senderSequence = ++sender.MessageSequence;
         var receiverSequence = sender == receiver ? senderSequence : ++receiver.MessageSequence;

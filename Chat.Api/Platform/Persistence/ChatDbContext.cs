@@ -1,5 +1,6 @@
 using Chat.Domain.Messaging;
 using Chat.Domain.Users;
+using System.Buffers;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
@@ -39,12 +40,18 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two transactions
     /// locking overlapping sets never deadlock.
     /// </summary>
-    public Task<List<User>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
-        WithAnyOfAsync(Users, "Users", "Id", ids, " ORDER BY Id" + LockingClause, cancellationToken);
+    public Task<List<LockedUser>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
+        ReadAnyOfAsync(
+            "SELECT Id, Username, MessageSequence FROM Users WHERE Id IN (", ids, ") ORDER BY Id" + LockingClause,
+            row => new LockedUser(row.GetString(0), row.GetString(1), row.GetInt64(2)),
+            cancellationToken);
 
-    /// <summary>The blocks these users made (few: a batch's blocks are looked up among them).</summary>
-    public Task<List<Block>> BlocksByAsync(IReadOnlyCollection<string> blockerIds, CancellationToken cancellationToken) =>
-        WithAnyOfAsync(Blocks, "Blocks", "BlockerId", blockerIds, "", cancellationToken);
+    /// <summary>The blocks these users made, as (blocker, blocked) (few: a batch's blocks are looked up among them).</summary>
+    public Task<List<(string BlockerId, string BlockedId)>> BlocksByAsync(IReadOnlyCollection<string> blockerIds, CancellationToken cancellationToken) =>
+        ReadAnyOfAsync(
+            "SELECT BlockerId, BlockedId FROM Blocks WHERE BlockerId IN (", blockerIds, ")",
+            row => (row.GetString(0), row.GetString(1)),
+            cancellationToken);
 
     /// <summary>The users <paramref name="userId"/> blocked or is blocked by: neither of a pair sees the other's presence.</summary>
     public async Task<HashSet<string>> BlockedEitherWayAsync(string userId, CancellationToken cancellationToken) =>
@@ -53,22 +60,55 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             .Select(b => b.BlockerId == userId ? b.BlockedId : b.BlockerId)
             .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>The rows of <paramref name="table"/> whose <paramref name="column"/> (a key's first) holds one of <paramref name="values"/>, in their order.</summary>
-    /// <remarks>The names are the model's own, never input.</remarks>
-    private async Task<List<T>> WithAnyOfAsync<T>(
-        DbSet<T> table, string tableName, string column, IReadOnlyCollection<string> values, string suffix, CancellationToken cancellationToken)
-        where T : class
+    /// <summary>
+    /// Runs <paramref name="select"/>, the <paramref name="ids"/> (its IN list, in order) and <paramref name="suffix"/> in
+    /// the caller's transaction, and reads each row with <paramref name="read"/>. The ids go in as literals when they
+    /// are plain ids, as all of Chat's are (<see cref="IsPlainId"/>), else as parameters: a batch names up to a thousand
+    /// users, and a DbParameter for each, with EF's materialization of whole rows, cost more than the queries themselves.
+    /// </summary>
+    private async Task<List<T>> ReadAnyOfAsync<T>(
+        string select, IReadOnlyCollection<string> ids, string suffix, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
-        var rows = new List<T>(values.Count);
-        foreach (var chunk in values.Order(StringComparer.Ordinal).Chunk(MaxParameters))
+        var transaction = Database.CurrentTransaction?.GetDbTransaction()
+            ?? throw new InvalidOperationException("Reads a write's rows: call it inside BeginWriteAsync's transaction.");
+        var rows = new List<T>(ids.Count);
+        foreach (var chunk in ids.Order(StringComparer.Ordinal).Chunk(MaxParameters))
         {
-            object[] padded = Padded(chunk);
-            var sql = string.Concat("SELECT * FROM ", tableName, " WHERE ", column, " IN (", Placeholders(padded.Length), ")", suffix);
-            rows.AddRange(await table.FromSqlRaw(sql, padded).AsNoTracking().ToListAsync(cancellationToken));
+            await using var command = transaction.Connection!.CreateCommand();
+            command.Transaction = transaction;
+            var sql = new StringBuilder(select);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "" : ", ");
+                if (IsPlainId(chunk[i]))
+                {
+                    sql.Append('\'').Append(chunk[i]).Append('\'');
+                    continue;
+                }
+
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
+                parameter.Value = chunk[i];
+                command.Parameters.Add(parameter);
+                sql.Append(parameter.ParameterName);
+            }
+
+            command.CommandText = sql.Append(suffix).ToString();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(read(reader));
+            }
         }
 
         return rows;
     }
+
+    private static readonly SearchValues<char> PlainIdCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-:.");
+
+    /// <summary>Whether <paramref name="value"/> is made of letters, digits and "_-:." only, so it can be an SQL literal as it is.</summary>
+    private static bool IsPlainId(string value) => !value.AsSpan().ContainsAnyExcept(PlainIdCharacters);
 
     /// <summary>
     /// The rows of <paramref name="table"/> whose two columns hold one of <paramref name="pairs"/>: a batch's
@@ -102,7 +142,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     }
 
     /// <summary>
-    /// How many values one query of <see cref="WithAnyOfAsync"/> or <see cref="MatchingAsync"/> binds at most: a
+    /// How many values one query of <see cref="ReadAnyOfAsync"/> or <see cref="MatchingAsync"/> names at most: a
     /// server answers a whole batch in one round trip.
     /// </summary>
     protected virtual int MaxParameters => 4096;
@@ -124,9 +164,6 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         return padded;
     }
 
-    /// <summary>"{0}, {1}, …" for FromSqlRaw: only placeholders are spliced into SQL.</summary>
-    private static string Placeholders(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => "{" + i + "}"));
-
     /// <summary>
     /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and their users' new
     /// sequence numbers in one command of a few statements, inside the caller's transaction: one round trip whatever
@@ -135,7 +172,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// messages the batch adds to them: the stored rows are updated without being read first.
     /// </summary>
     public virtual Task StoreBatchAsync(
-        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<User> users, CancellationToken cancellationToken)
+        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<LockedUser> users, CancellationToken cancellationToken)
     {
         var sql = new StringBuilder();
         var values = new List<object?>();
@@ -154,7 +191,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         string Id(string? value) => value switch
         {
             null => "NULL",
-            _ when value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or ':' or '.') => string.Concat("'", value, "'"),
+            _ when IsPlainId(value) => string.Concat("'", value, "'"),
             _ => Value(value),
         };
 
@@ -315,7 +352,7 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
     /// the batch; what it does fast is one prepared statement per table, bound and stepped once per row.
     /// </summary>
     public override async Task StoreBatchAsync(
-        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<User> users, CancellationToken cancellationToken)
+        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<LockedUser> users, CancellationToken cancellationToken)
     {
         var connection = Database.GetDbConnection();
         var transaction = Database.CurrentTransaction!.GetDbTransaction();
