@@ -120,7 +120,8 @@ if [[ $BASELINE == stock-redis ]]; then
     install_missing "${MARIADB_REDIS_COMMANDS[@]}"
     # Every commit flushed to disk, as in production and in S5: Chat's figures include the price of durability. The
     # buffer pool and redo log sized as for a server: with the tests' 128M and 48M MariaDB spent about a tenth more CPU.
-    CHAT_MARIADB_FLUSH_LOG_AT_TRX_COMMIT=1 CHAT_MARIADB_BUFFER_POOL_SIZE=1G CHAT_MARIADB_LOG_FILE_SIZE=512M start_private_mariadb --tries 5 --database chat \
+    CHAT_MARIADB_FLUSH_LOG_AT_TRX_COMMIT=1 CHAT_MARIADB_BUFFER_POOL_SIZE=1G CHAT_MARIADB_LOG_FILE_SIZE=512M \
+        start_private_mariadb --tries 5 --database chat \
         --log "$BENCH_DIR/mariadb.log" "$BENCH_DIR/services/mysql" "$(next_free_port 23346)"
     MARIADB_PID=$PRIVATE_MARIADB_PID
     start_private_redis --tries 5 --log "$BENCH_DIR/redis.log" "$BENCH_DIR/services/redis" "$(next_free_port 26399)"
