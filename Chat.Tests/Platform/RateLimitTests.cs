@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
+using Chat.Api.Platform.RateLimiting;
 using Chat.Tests.Fixtures;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace Chat.Tests.Platform;
 
@@ -180,6 +183,52 @@ public sealed class RateLimitTests(MySqlRedisChat chat)
         // The bucket's burst, plus what refills (1/s) while the sends run.
         Assert.InRange(admitted, burst, burst + 3);
         Assert.Equal(admitted, (await first.SyncAsync(user)).Messages.Count);
+    }
+
+    [Fact]
+    public async Task A_token_bucket_leases_ahead_only_from_the_upper_half_of_the_bucket()
+    {
+        var redis = chat.App.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        RedisKey key = $"test:lease:{Guid.NewGuid():N}";
+        async Task<long> AdmittedAsync(int wanted, int ahead) =>
+            ((long[])(await redis.ScriptEvaluateAsync(RedisRateLimiter.TokenBucket, [key], [1, 10, wanted, ahead]))!)[0];
+
+        // A full bucket of 10: one wanted, three ahead, as the five above the half allow.
+        Assert.Equal(4, await AdmittedAsync(wanted: 1, ahead: 3));
+        // 6 left: one wanted, and none ahead, which would dig into the lower half.
+        Assert.Equal(1, await AdmittedAsync(wanted: 1, ahead: 3));
+        // The lower half is still there for what is wanted, all of it.
+        Assert.Equal(5, await AdmittedAsync(wanted: 5, ahead: 3));
+        Assert.Equal(0, await AdmittedAsync(wanted: 1, ahead: 3));
+    }
+
+    [Fact]
+    public async Task A_busy_user_on_one_instance_gets_the_whole_burst_though_permits_are_leased_ahead()
+    {
+        // A permit ahead at a time, and half the bucket to lease from: were leased permits lost or left unspent, the
+        // sends would be refused a quarter of the burst early (the bucket refills far slower than they go).
+        const int burst = 100, perSecond = 10;
+        await using var app = chat.StartInstance(MessageLimit(perSecond, burst));
+        var user = await app.CreateUserAsync();
+        await using var connection = await app.ConnectAsync(user);
+
+        var started = TimeProvider.System.GetTimestamp();
+        var admitted = 0;
+        while (true)
+        {
+            try
+            {
+                await connection.SendRawAsync($"{user.Id}:{admitted}");
+                admitted++;
+            }
+            catch (HubException ex) when (ex.Message.Contains("rate limit", StringComparison.OrdinalIgnoreCase))
+            {
+                break;
+            }
+        }
+
+        var refilled = (int)Math.Ceiling(TimeProvider.System.GetElapsedTime(started).TotalSeconds * perSecond);
+        Assert.InRange(admitted, burst, burst + refilled);
     }
 
     [Fact]

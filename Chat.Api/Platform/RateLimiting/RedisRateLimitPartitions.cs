@@ -46,15 +46,21 @@ internal sealed class RedisRateLimitPartitions(IConnectionMultiplexer redis, Tim
 
     public RateLimitPartition<string> FixedWindow(string limit, string partition, int permitLimit, TimeSpan window) =>
         RateLimitPartition.Get(partition, key => new RedisRateLimiter(
-            redis, RedisRateLimiter.FixedWindow, RedisKeys.RateLimit(limit, key), [permitLimit, (long)window.TotalMilliseconds],
+            redis, RedisRateLimiter.FixedWindow, RedisKeys.RateLimit(limit, key), [permitLimit, (long)window.TotalMilliseconds], ahead: 0,
             () => new FixedWindowRateLimiter(LocalRateLimitPartitions.FixedWindowOptions(permitLimit, window, autoReplenishment: true)),
             health, time));
 
     public RateLimitPartition<string> TokenBucket(string limit, string partition, int tokensPerSecond, int burst) =>
         RateLimitPartition.Get(partition, key => new RedisRateLimiter(
-            redis, RedisRateLimiter.TokenBucket, RedisKeys.RateLimit(limit, key), [tokensPerSecond, burst],
+            redis, RedisRateLimiter.TokenBucket, RedisKeys.RateLimit(limit, key), [tokensPerSecond, burst], LeaseAhead(tokensPerSecond),
             () => new TokenBucketRateLimiter(LocalRateLimitPartitions.TokenBucketOptions(tokensPerSecond, burst, autoReplenishment: true)),
             health, time));
+
+    /// <summary>
+    /// Permits a token bucket leases ahead of need: a tenth of a second's worth, at least one. A fixed window leases
+    /// none, as every permit it is asked for counts, granted or not.
+    /// </summary>
+    private static int LeaseAhead(int tokensPerSecond) => Math.Max(1, (int)Math.Ceiling(tokensPerSecond / 10.0));
 
     public async ValueTask<WindowPermit> TakeReturnableAsync(string limit, string partition, int permitLimit, TimeSpan window)
     {
