@@ -9,7 +9,7 @@ namespace Chat.Api.Platform.Persistence;
 /// before a commit copies it into the database file, where SQLite's default is 1,000. The pages a batch of messages
 /// changes (its users' and conversations' rows, the last pages of the indexes) are mostly those the batches before it
 /// changed: copied ten times less often, they cost fewer writes and flushes of the file. Every commit is still flushed
-/// to the log before it is acknowledged. Embedded S2, six A B pairs: 11,919 → 13,436 msg/s (docs/benchmarks.md).
+/// to the log before it is acknowledged. Embedded S2, three A B pairs: 11,123 → 12,703 msg/s (docs/benchmarks.md).
 /// </summary>
 /// <remarks>The setting belongs to a connection, so it is set each time one is opened, pooled ones included.</remarks>
 internal sealed class SqliteCheckpointInterceptor : DbConnectionInterceptor
