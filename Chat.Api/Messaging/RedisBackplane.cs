@@ -40,6 +40,12 @@ internal sealed partial class RedisBackplane
     private TaskCompletionSource published = NewBatch();
     private bool publishing;
 
+    /// <summary>
+    /// Where batches are written, and what Redis sends from (not copied): kept from one batch to the next, as only one
+    /// publishes at a time (<see cref="publishing"/>) and the next is written once Redis answered the last.
+    /// </summary>
+    private ArrayBufferWriter<byte> buffer = new(MaxPublishBytes);
+
     public RedisBackplane(IConnectionMultiplexer redis, RedisChannel channel, IHubProtocol[] protocols, Func<Delivery, Task> deliverHere, ILogger logger)
     {
         this.redis = redis;
@@ -76,7 +82,6 @@ internal sealed partial class RedisBackplane
 
     private async Task PublishPendingAsync()
     {
-        var buffer = new ArrayBufferWriter<byte>();
         List<Delivery> spare = [];
         while (true)
         {
@@ -104,7 +109,7 @@ internal sealed partial class RedisBackplane
                     Write(buffer, delivery);
                     if (buffer.WrittenCount >= MaxPublishBytes)
                     {
-                        await subscriber.PublishAsync(channel, buffer.WrittenSpan.ToArray());
+                        await subscriber.PublishAsync(channel, buffer.WrittenMemory);
                         buffer.ResetWrittenCount();
                         buffer.Write(origin);
                     }
@@ -112,13 +117,15 @@ internal sealed partial class RedisBackplane
 
                 if (buffer.WrittenCount > OriginLength)
                 {
-                    await subscriber.PublishAsync(channel, buffer.WrittenSpan.ToArray());
+                    await subscriber.PublishAsync(channel, buffer.WrittenMemory);
                 }
 
                 done.SetResult();
             }
             catch (Exception ex)
             {
+                // A publish that failed may still be queued in the client, holding the buffer: write the next elsewhere.
+                buffer = new ArrayBufferWriter<byte>(MaxPublishBytes);
                 done.SetException(ex);
             }
 
