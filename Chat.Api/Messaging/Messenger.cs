@@ -42,12 +42,13 @@ public sealed partial class Messenger(
         bool known;
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(options.Value.Timeout);
-            known = await users.ContainsAsync(message.ReceiverId, deadline.Token);
+            // Mostly answered from the directory's cache at once: a deadline (a timer) only for a lookup that waits.
+            var lookup = users.ContainsAsync(message.ReceiverId, cancellationToken);
+            known = lookup.IsCompletedSuccessfully
+                ? lookup.Result
+                : await lookup.AsTask().WaitAsync(options.Value.Timeout, time, cancellationToken);
         }
-        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex)
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (ChatDbContext.IsUnavailable(ex) || ex is TimeoutException)
         {
             LogDirectoryUnavailable(logger, ex);
             throw new HubException(NotStoredError);
