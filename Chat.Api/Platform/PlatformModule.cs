@@ -104,7 +104,7 @@ public static class PlatformModule
             var directory = ChatStorage.DataDirectory(builder.Environment);
             Directory.CreateDirectory(directory);
             var sqlite = $"Data Source={Path.Combine(directory, "chat.db")}";
-            builder.Services.AddDbContextPool<ChatDbContext, SqliteChatDbContext>(o => o.UseSqlite(sqlite).AddInterceptors(new SqliteCheckpointInterceptor()));
+            builder.Services.AddDbContextPool<ChatDbContext, SqliteChatDbContext>(o => o.UseSqlite(sqlite).AddInterceptors(new SqliteConnectionSettings()));
             return;
         }
 

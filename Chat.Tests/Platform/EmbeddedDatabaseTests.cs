@@ -9,7 +9,7 @@ namespace Chat.Tests.Platform;
 public sealed class EmbeddedDatabaseTests(EmbeddedChat chat)
 {
     [Fact]
-    public async Task Every_connection_to_the_embedded_database_logs_ahead_and_checkpoints_at_ten_thousand_pages()
+    public async Task Every_connection_to_the_embedded_database_logs_ahead_checkpoints_at_ten_thousand_pages_and_waits_out_a_busy_database()
     {
         await chat.App.CreateUserAsync(); // a write, so that pooled connections have been opened and used before
 
@@ -21,6 +21,8 @@ public sealed class EmbeddedDatabaseTests(EmbeddedChat chat)
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA wal_autocheckpoint";
-        Assert.Equal((long)SqliteCheckpointInterceptor.Pages, await command.ExecuteScalarAsync());
+        Assert.Equal((long)SqliteConnectionSettings.CheckpointPages, await command.ExecuteScalarAsync());
+        command.CommandText = "PRAGMA busy_timeout";
+        Assert.Equal((long)SqliteConnectionSettings.BusyTimeoutMilliseconds, await command.ExecuteScalarAsync());
     }
 }
