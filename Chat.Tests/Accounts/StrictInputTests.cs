@@ -96,6 +96,8 @@ public sealed class StrictInputTests(MySqlRedisChat chat)
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(413, problem.GetProperty("status").GetInt32());
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+        // The server reads no further: a client that sent its next request on this connection would lose it.
+        Assert.True(response.Headers.ConnectionClose);
     }
 
     /// <summary>A valid login request (of nobody) padded with a long unknown property to exactly <paramref name="size"/> bytes.</summary>

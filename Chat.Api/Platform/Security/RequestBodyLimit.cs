@@ -5,7 +5,7 @@ namespace Chat.Api.Platform.Security;
 
 /// <summary>
 /// Request bodies on <c>/api</c> hold a small JSON object: at most <see cref="MaxBytes"/>, far below Kestrel's 30 MB
-/// default. A larger one is a 413 problem, and the connection may close after it.
+/// default. A larger one is a 413 problem, and the connection closes after it.
 /// </summary>
 internal static class RequestBodyLimit
 {
@@ -33,10 +33,12 @@ internal static class RequestBodyLimit
         await next(context);
     }
 
-    // Declared too large: refused before a byte of it is read.
+    // Declared too large: refused before a byte of it is read. The server then closes the connection rather than
+    // read the body it refused: said in the response, so that a client does not send its next request on it.
     private static async Task TooLargeAsync(HttpContext context)
     {
         context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.Headers.Connection = "close";
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,
