@@ -9,7 +9,7 @@ namespace Chat.Tests.Platform;
 public sealed class EmbeddedDatabaseTests(EmbeddedChat chat)
 {
     [Fact]
-    public async Task Every_connection_to_the_embedded_database_logs_ahead_checkpoints_at_ten_thousand_pages_and_waits_out_a_busy_database()
+    public async Task Every_connection_to_the_embedded_database_logs_ahead_checkpoints_at_ten_thousand_pages_waits_out_a_busy_database_and_caches_64_MB()
     {
         await chat.App.CreateUserAsync(); // a write, so that pooled connections have been opened and used before
 
@@ -24,5 +24,7 @@ public sealed class EmbeddedDatabaseTests(EmbeddedChat chat)
         Assert.Equal((long)SqliteConnectionSettings.CheckpointPages, await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA busy_timeout";
         Assert.Equal((long)SqliteConnectionSettings.BusyTimeoutMilliseconds, await command.ExecuteScalarAsync());
+        command.CommandText = "PRAGMA cache_size"; // negative: a size in KiB, not in pages
+        Assert.Equal(-(long)SqliteConnectionSettings.CacheKibibytes, await command.ExecuteScalarAsync());
     }
 }
