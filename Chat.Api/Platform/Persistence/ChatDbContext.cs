@@ -421,6 +421,15 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
     public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
 
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+
+        // Only sends with a clientMessageId are looked up by it: SendRaw's messages (none) cost the index nothing.
+        // (MySQL has no partial index; there, NULLs never collide either.)
+        modelBuilder.Entity<Message>().HasIndex(m => new { m.SenderId, m.ClientMessageId }).HasFilter("ClientMessageId IS NOT NULL");
+    }
+
     /// <summary>
     /// SQLite looks each named parameter up in a list, so one statement with a parameter per value costs the square of
     /// the batch; what it does fast is one prepared statement per table, bound and stepped once per row.

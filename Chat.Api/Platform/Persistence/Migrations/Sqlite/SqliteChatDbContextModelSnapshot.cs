@@ -112,7 +112,8 @@ namespace Chat.Api.Platform.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.HasIndex("SenderId", "ClientMessageId")
-                        .IsUnique();
+                        .IsUnique()
+                        .HasFilter("ClientMessageId IS NOT NULL");
 
                     b.HasIndex("SenderId", "SenderSequence")
                         .IsUnique();
