@@ -61,6 +61,34 @@ public sealed class ContactPresenceTests(MySqlRedisChat chat)
     }
 
     [Fact]
+    public async Task When_an_instance_stops_each_of_its_users_goes_offline_once_and_only_for_their_own_contacts()
+    {
+        await using var survivor = chat.StartInstance(ShortGrace);
+        var stopping = chat.StartInstance(ShortGrace);
+        var (alice, bob) = await ContactsAsync(survivor);
+        var (carol, dave) = await ContactsAsync(survivor);
+        var loner = await survivor.CreateUserAsync();
+        await using var aliceConnection = await survivor.ConnectAsync(alice);
+        await using var carolConnection = await survivor.ConnectAsync(carol);
+        var aliceOnline = aliceConnection.Record<OnlineEvent>("UserOnline");
+        var aliceOffline = aliceConnection.Record<OfflineEvent>("UserOffline");
+        var carolOffline = carolConnection.Record<OfflineEvent>("UserOffline");
+        await using var bobConnection = await stopping.ConnectAsync(bob);
+        await using var daveConnection = await stopping.ConnectAsync(dave);
+        await using var lonerConnection = await stopping.ConnectAsync(loner);
+        Assert.Equal(bob.Id, (await aliceOnline.NextAsync()).UserId);
+
+        await stopping.DisposeAsync(); // its three users leave together, and the survivor announces them
+
+        Assert.Equal(bob.Id, (await aliceOffline.NextAsync()).UserId);
+        Assert.Equal(dave.Id, (await carolOffline.NextAsync()).UserId);
+        // Bob back, on the survivor: his UserOnline comes after anything else the departures sent Alice.
+        await using var bobAgain = await survivor.ConnectAsync(bob);
+        Assert.Equal(bob.Id, (await aliceOnline.NextAsync()).UserId);
+        Assert.True(aliceOffline.IsEmpty);
+    }
+
+    [Fact]
     public async Task A_reconnect_within_the_grace_period_sends_neither_event()
     {
         await using var one = chat.StartInstance(new Dictionary<string, string?> { ["Presence:GraceSeconds"] = "3" });
