@@ -106,18 +106,18 @@ public sealed partial class ContactPresence(
             return 0; // the poll found nobody leaving, as it mostly does
         }
 
-        List<(string UserId, string PeerId)> rows;
+        ILookup<string, string> contactsOf;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
             // Inlined as IN (...), as OnlineUsers does: portable across MariaDB, MySQL and SQLite.
-            rows = (await db.Conversations.AsNoTracking()
+            contactsOf = (await db.Conversations.AsNoTracking()
                 .Where(c => EF.Constant(userIds).Contains(c.UserId) && c.PeerId != c.UserId)
                 .Where(c => !db.Blocks.Any(b => (b.BlockerId == c.UserId && b.BlockedId == c.PeerId) || (b.BlockerId == c.PeerId && b.BlockedId == c.UserId)))
                 .Select(c => new { c.UserId, c.PeerId })
                 .ToListAsync())
-                .ConvertAll(c => (c.UserId, c.PeerId));
+                .ToLookup(c => c.UserId, c => c.PeerId, StringComparer.Ordinal);
         }
         catch (Exception ex) when (ChatDbContext.IsUnavailable(ex))
         {
@@ -127,7 +127,7 @@ public sealed partial class ContactPresence(
         }
 
         var told = 0;
-        foreach (var contacts in rows.GroupBy(r => r.UserId, r => r.PeerId, StringComparer.Ordinal))
+        foreach (var contacts in contactsOf)
         {
             var peers = contacts.ToList();
             try
