@@ -31,8 +31,8 @@ public abstract record StoreOutcome
 /// The one writer of messages on this instance. Sends queue here (bounded: a full queue holds senders back) and are
 /// committed in batches — all that queued while the previous commit ran, up to <see cref="MessageStoreOptions.MaxBatchSize"/>
 /// — so the database flushes its log once per batch, not once per message. A send completes only after its batch
-/// committed. Each message takes the next number in its sender's and receiver's sequences under a lock on both
-/// users' rows, which is what makes sync ordered and gapless across instances (see <see cref="Message"/>).
+/// committed. Each message takes the next number of one sequence whose counter stays locked until its batch commits,
+/// which is what makes sync ordered and gapless across instances (see <see cref="Message"/>).
 /// </summary>
 public sealed partial class MessageWriter(
     IServiceScopeFactory scopes,
@@ -208,102 +208,112 @@ public sealed partial class MessageWriter(
             timeout.Token);
     }
 
-    /// <summary>Writes the batch's messages and their conversation rows, under the users' locks.</summary>
+    /// <summary>
+    /// Under the sequence's lock, decides each send (a repeat, refused by a block, or new), numbers the new messages
+    /// and writes them with their conversation rows.
+    /// </summary>
     private async Task<StoreOutcome[]> StageAsync(ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
     {
+        var sequence = await db.LockSequenceAsync(cancellationToken);
         var userIds = batch.SelectMany(p => new[] { p.SenderId, p.Message.ReceiverId }).ToHashSet(StringComparer.Ordinal);
-        var users = (await db.LockUsersAsync(userIds, cancellationToken)).ToDictionary(u => u.Id, StringComparer.Ordinal);
-        var sequenceBefore = users.Values.ToDictionary(u => u.Id, u => u.MessageSequence, StringComparer.Ordinal);
+        // Read under the sequence's lock: a repeat or a block committed before this transaction got it is seen here,
+        // on any instance, never stored past.
         var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
-        // Read under the users' locks: a block committed before this transaction got them refuses the send.
         var blocks = (await db.BlocksByAsync(userIds, cancellationToken)).ToHashSet();
         var started = await StartedConversationsAsync(db, batch, cancellationToken);
-        var messages = new List<Message>(batch.Count);
-        var changed = new Dictionary<(string, string), Conversation>();
-        var outcomes = new StoreOutcome[batch.Count];
+        var outcomes = new StoreOutcome?[batch.Count];
+        var fresh = new List<int>(batch.Count);
+        var firstWithKey = new Dictionary<(string, string), int>();
         for (var i = 0; i < batch.Count; i++)
         {
             var (senderId, outgoing, _) = batch[i];
             var key = outgoing.ClientMessageId;
-            if (key is not null && earlier.TryGetValue((senderId, key), out var original))
+            if (key is not null && (earlier.ContainsKey((senderId, key)) || !firstWithKey.TryAdd((senderId, key), i)))
             {
-                outcomes[i] = original.ReceiverId == outgoing.ReceiverId && original.Text == outgoing.Text
-                    ? new StoreOutcome.Stored(original.ToChatMessage(), Repeated: true)
-                    : new StoreOutcome.ClientMessageIdTaken();
+                continue; // a repeat of a stored send, or of one earlier in this batch: answered once that one is decided
+            }
+
+            if (blocks.Contains((outgoing.ReceiverId, senderId)) || blocks.Contains((senderId, outgoing.ReceiverId)))
+            {
+                var (blocker, blockee) = blocks.Contains((outgoing.ReceiverId, senderId)) ? (outgoing.ReceiverId, senderId) : (senderId, outgoing.ReceiverId);
+                var names = await UsernamesAsync(db, blocker, blockee, cancellationToken);
+                outcomes[i] = new StoreOutcome.Blocked(names[blocker], names[blockee]);
                 continue;
             }
 
-            if (!users.TryGetValue(senderId, out var sender) || !users.TryGetValue(outgoing.ReceiverId, out var receiver))
-            {
-                outcomes[i] = new StoreOutcome.NotStored(); // users are never deleted: only a forged sender gets here
-                continue;
-            }
+            fresh.Add(i);
+        }
 
-            if (blocks.Contains((receiver.Id, sender.Id)) || blocks.Contains((sender.Id, receiver.Id)))
-            {
-                outcomes[i] = blocks.Contains((receiver.Id, sender.Id))
-                    ? new StoreOutcome.Blocked(receiver.Username, sender.Username)
-                    : new StoreOutcome.Blocked(sender.Username, receiver.Username);
-                continue;
-            }
-
-            var message = NewMessage(sender, receiver, outgoing);
-            var first = started.Add(message.ConversationId);
+        var messages = new List<Message>(fresh.Count);
+        var changed = new Dictionary<(string, string), Conversation>();
+        foreach (var i in fresh)
+        {
+            var (senderId, outgoing, _) = batch[i];
+            var message = NewMessage(senderId, outgoing, ++sequence);
             messages.Add(message);
-            Change(changed, sender.Id, receiver.Id, message, message.SenderSequence, unread: false);
-            if (sender.Id != receiver.Id)
+            Change(changed, senderId, outgoing.ReceiverId, message, unread: false);
+            if (senderId != outgoing.ReceiverId)
             {
-                Change(changed, receiver.Id, sender.Id, message, message.ReceiverSequence, unread: true);
+                Change(changed, outgoing.ReceiverId, senderId, message, unread: true);
             }
 
-            if (key is not null)
+            if (outgoing.ClientMessageId is { } key)
             {
-                earlier[(senderId, key)] = message; // a repeat later in this same batch
+                earlier[(senderId, key)] = message;
             }
 
-            outcomes[i] = new StoreOutcome.Stored(message.ToChatMessage(), Repeated: false, FirstOfConversation: first);
+            outcomes[i] = new StoreOutcome.Stored(message.ToChatMessage(), Repeated: false, FirstOfConversation: started.Add(message.ConversationId));
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (outcomes[i] is null)
+            {
+                var (senderId, outgoing, _) = batch[i];
+                var key = (senderId, outgoing.ClientMessageId!);
+                outcomes[i] = !earlier.TryGetValue(key, out var original) ? outcomes[firstWithKey[key]] // refused, as the first was
+                    : original.ReceiverId == outgoing.ReceiverId && original.Text == outgoing.Text ? new StoreOutcome.Stored(original.ToChatMessage(), Repeated: true)
+                    : new StoreOutcome.ClientMessageIdTaken();
+            }
         }
 
         if (messages.Count > 0)
         {
-            var advanced = users.Values.Where(u => u.MessageSequence != sequenceBefore[u.Id]).ToList();
-            await db.StoreBatchAsync(messages, changed.Values, advanced, cancellationToken);
+            await db.StoreBatchAsync(messages, changed.Values, sequence, cancellationToken);
         }
 
-        return outcomes;
+        return outcomes!;
     }
 
-    private Message NewMessage(LockedUser sender, LockedUser receiver, OutgoingMessage outgoing)
+    /// <summary>The usernames of a refused send's two users (only a block needs them).</summary>
+    private static Task<Dictionary<string, string>> UsernamesAsync(ChatDbContext db, string first, string second, CancellationToken cancellationToken) =>
+        db.Users.AsNoTracking().Where(u => u.Id == first || u.Id == second).ToDictionaryAsync(u => u.Id, u => u.Username, StringComparer.Ordinal, cancellationToken);
+
+    private Message NewMessage(string senderId, OutgoingMessage outgoing, long sequence) => new()
     {
-        var senderSequence = ++sender.MessageSequence;
-        var receiverSequence = sender == receiver ? senderSequence : ++receiver.MessageSequence;
-        return new Message
-        {
-            Id = SortableId.New(time),
-            ConversationId = Conversation.IdOf(sender.Id, receiver.Id),
-            SenderId = sender.Id,
-            ReceiverId = receiver.Id,
-            Text = outgoing.Text,
-            SentAt = Timestamps.ToMicroseconds(time.GetUtcNow()),
-            ClientMessageId = outgoing.ClientMessageId,
-            SenderSequence = senderSequence,
-            ReceiverSequence = receiverSequence,
-            ConversationSequence = Conversation.IsLower(sender.Id, receiver.Id) ? senderSequence : receiverSequence,
-        };
-    }
+        Id = SortableId.New(time),
+        ConversationId = Conversation.IdOf(senderId, outgoing.ReceiverId),
+        SenderId = senderId,
+        ReceiverId = outgoing.ReceiverId,
+        Text = outgoing.Text,
+        SentAt = Timestamps.ToMicroseconds(time.GetUtcNow()),
+        ClientMessageId = outgoing.ClientMessageId,
+        SenderSequence = sequence,
+        ReceiverSequence = sequence,
+        ConversationSequence = sequence,
+    };
 
     /// <summary>Records <paramref name="last"/> as the conversation's last message, and counts it unread for the user when it is.</summary>
-    private static void Change(
-        Dictionary<(string, string), Conversation> changed, string userId, string peerId, Message last, long sequence, bool unread)
+    private static void Change(Dictionary<(string, string), Conversation> changed, string userId, string peerId, Message last, bool unread)
     {
         if (!changed.TryGetValue((userId, peerId), out var conversation))
         {
-            conversation = new Conversation { UserId = userId, PeerId = peerId, LastMessageId = last.Id, LastSequence = sequence };
+            conversation = new Conversation { UserId = userId, PeerId = peerId, LastMessageId = last.Id, LastSequence = last.SenderSequence };
             changed[(userId, peerId)] = conversation;
         }
 
         conversation.LastMessageId = last.Id;
-        conversation.LastSequence = sequence;
+        conversation.LastSequence = last.SenderSequence;
         if (unread)
         {
             conversation.UnreadCount++; // added to the stored count (StoreBatchAsync)

@@ -7,7 +7,8 @@ namespace Chat.Api.Messaging;
 
 /// <summary>
 /// <c>MarkRead</c>: a user's read marker in a conversation only moves forward, and its unread count is recounted from
-/// it under the user's lock, so a message stored at the same moment is never lost from the count.
+/// it under a lock on the user's conversation row, which a writer storing a message in it takes too (to add to the
+/// count): a message stored at the same moment is either counted here or added after, never lost from the count.
 /// </summary>
 public sealed class ReadMarkers(IServiceScopeFactory scopes, IHubContext<ChatHub, IChatClient> hub, TimeProvider time)
 {
@@ -41,13 +42,16 @@ public sealed class ReadMarkers(IServiceScopeFactory scopes, IHubContext<ChatHub
             {
                 db.ChangeTracker.Clear();
                 await using var transaction = await db.BeginWriteAsync(ct);
-                await db.LockUsersAsync([userId], ct);
-                var upTo = await db.Messages.AsNoTracking()
+                var conversation = await db.LockConversationAsync(userId, peerId, ct);
+                var upTo = conversation is null ? null : await db.Messages.AsNoTracking()
                     .Where(m => m.Id == upToId && m.ConversationId == conversationId)
                     .Select(m => new { m.ConversationSequence })
-                    .FirstOrDefaultAsync(ct)
-                    ?? throw new HubException("upToId is not a message of your conversation with that peer.");
-                var conversation = await db.Conversations.SingleAsync(c => c.UserId == userId && c.PeerId == peerId, ct);
+                    .FirstOrDefaultAsync(ct);
+                if (conversation is null || upTo is null)
+                {
+                    throw new HubException("upToId is not a message of your conversation with that peer.");
+                }
+
                 var moved = upTo.ConversationSequence > conversation.ReadSequence;
                 if (moved)
                 {

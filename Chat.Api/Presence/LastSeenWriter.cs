@@ -81,7 +81,7 @@ public sealed partial class LastSeenWriter(IServiceScopeFactory scopes, ILogger<
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-            // Rows are locked in id order, as every other write locks users (ChatDbContext.LockUsersAsync): no deadlock.
+            // Rows are locked in id order: two instances writing overlapping batches never deadlock.
             var ordered = batch.OrderBy(b => b.Key, StringComparer.Ordinal).ToList();
             await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
             {

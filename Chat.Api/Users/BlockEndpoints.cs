@@ -9,8 +9,8 @@ using Microsoft.EntityFrameworkCore;
 namespace Chat.Api.Users;
 
 /// <summary>
-/// Blocking. A block lives in the database and the message writer reads it under both users' locks, so a send on
-/// any instance after the block answered is refused; presence and typing between the two stop being forwarded.
+/// Blocking. A block lives in the database and the message writer reads it under the message sequence's lock, so a
+/// send on any instance after the block answered is refused; presence and typing between the two stop being forwarded.
 /// </summary>
 public static class BlockEndpoints
 {

@@ -1,9 +1,12 @@
 namespace Chat.Domain.Messaging;
 
 /// <summary>
-/// A stored message. Besides its id it carries its place in three orders, all taken in the transaction that stored
-/// it: in its sender's and its receiver's sequence (the order in which the message became visible to each of them,
-/// which sync follows) and in its conversation's.
+/// A stored message. Besides its id it carries its place in the order in which messages became visible, taken in the
+/// transaction that stored it from one sequence whose counter stays locked until that transaction commits: a
+/// message's number is greater than that of every message committed before it, so each user's messages (which sync
+/// follows) and each conversation's are in visibility order by number. The three numbers below are that one number
+/// for messages stored since the sequence is shared; older messages kept their sender's and receiver's own sequences,
+/// all smaller than the shared sequence's first number, so every order still holds across the change.
 /// </summary>
 public sealed class Message
 {
@@ -29,11 +32,7 @@ public sealed class Message
     /// <summary>The message's number in the receiver's sequence (the sender's, when they are the same user).</summary>
     public required long ReceiverSequence { get; init; }
 
-    /// <summary>
-    /// The message's number in its conversation: the sequence number of the conversation's lower user id. Every
-    /// message of a conversation is stored under both users' sequence locks, so both users' sequences order a
-    /// conversation's messages alike, and either stands for the conversation's stored order.
-    /// </summary>
+    /// <summary>The message's number in its conversation (of older messages: in the sequence of the conversation's lower user id).</summary>
     public required long ConversationSequence { get; init; }
 
     /// <summary>This message's number in <paramref name="userId"/>'s sequence; the user is its sender or receiver.</summary>

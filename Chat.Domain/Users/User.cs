@@ -21,12 +21,6 @@ public sealed class User
 
     public required DateTimeOffset CreatedAt { get; init; }
 
-    /// <summary>
-    /// The last number of this user's message sequence: every message they send or receive takes the next one, under
-    /// a lock on this row, so the sequence is the order in which the user's messages became visible.
-    /// </summary>
-    public long MessageSequence { get; set; }
-
     /// <summary>When the user's last live connection ended; null while never seen offline.</summary>
     public DateTimeOffset? LastSeenAt { get; set; }
 

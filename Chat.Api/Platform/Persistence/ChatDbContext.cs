@@ -36,15 +36,25 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Block> Blocks => Set<Block>();
 
     /// <summary>
-    /// The users with these ids, each row locked until the transaction ends: how every write that changes a user's
-    /// view of their messages (storing, marking read) takes its turn. Rows are locked in id order, so two transactions
-    /// locking overlapping sets never deadlock.
+    /// The last number of the message sequence, its counter locked until the transaction ends: how every storing
+    /// transaction takes its turn. Each takes the next numbers and stores the last (<see cref="StoreBatchAsync"/>), so
+    /// the one that takes number n+1 waits for the one that took n to commit, and a number becomes visible only after
+    /// every smaller one did: sync, ordered by number, never skips (see <see cref="Message"/>).
     /// </summary>
-    public Task<List<LockedUser>> LockUsersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken) =>
-        ReadAnyOfAsync(
-            "SELECT Id, Username, MessageSequence FROM Users WHERE Id IN (", ids, ") ORDER BY Id" + LockingClause,
-            row => new LockedUser(row.GetString(0), row.GetString(1), row.GetInt64(2)),
-            cancellationToken);
+    public async Task<long> LockSequenceAsync(CancellationToken cancellationToken)
+    {
+        await using var command = CreateWriteCommand();
+        command.CommandText = "SELECT Last FROM MessageCounter WHERE Id = " + MessageCounter.OnlyId + LockingClause;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The user's row of a conversation, locked until the transaction ends: how <c>MarkRead</c> takes its turn with a
+    /// writer that adds to the conversation's unread count. Null while the conversation holds no message.
+    /// </summary>
+    public async Task<Conversation?> LockConversationAsync(string userId, string peerId, CancellationToken cancellationToken) =>
+        (await Conversations.FromSqlRaw("SELECT * FROM Conversations WHERE UserId = {0} AND PeerId = {1}" + LockingClause, userId, peerId)
+            .ToListAsync(cancellationToken)).SingleOrDefault();
 
     /// <summary>The blocks these users made, as (blocker, blocked) (few: a batch's blocks are looked up among them).</summary>
     public Task<List<(string BlockerId, string BlockedId)>> BlocksByAsync(IReadOnlyCollection<string> blockerIds, CancellationToken cancellationToken) =>
@@ -163,8 +173,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     }
 
     /// <summary>
-    /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and their users' new
-    /// sequence numbers in one command of a few statements, inside the caller's transaction: one round trip whatever
+    /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and the last number
+    /// they took (<paramref name="lastSequence"/>) in one command of three statements, inside the caller's transaction: one round trip whatever
     /// the batch's size, where a statement per entity would cost a round trip (and EF's bookkeeping) for each.
     /// The conversations carry their last message, and in <see cref="Conversation.UnreadCount"/> how many unread
     /// messages the batch adds to them: the stored rows are updated without being read first.
@@ -174,7 +184,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     /// (250 KB) was copied twice more, and building it was 29 % of all the server allocated (docs/benchmarks.md).
     /// </remarks>
     public virtual async Task StoreBatchAsync(
-        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<LockedUser> users, CancellationToken cancellationToken)
+        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence, CancellationToken cancellationToken)
     {
         await using var command = CreateWriteCommand();
         var sql = new StringBuilder();
@@ -259,29 +269,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         }
 
         sql.Append(UpsertConversationClause);
-        // A CASE compares the id of each row it updates with its WHENs one by one: in chunks of 64 users the work
-        // grows with the batch, not with its square (1,000 users: 15-20 ms in one statement, 10 ms in chunks).
-        foreach (var chunk in users.Chunk(64))
-        {
-            sql.Append(";\nUPDATE Users SET MessageSequence = CASE Id");
-            foreach (var user in chunk)
-            {
-                sql.Append(" WHEN ");
-                Id(user.Id);
-                sql.Append(" THEN ");
-                Number(user.MessageSequence);
-            }
-
-            sql.Append(" END WHERE Id IN (");
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ");
-                Id(chunk[i].Id);
-            }
-
-            sql.Append(')');
-        }
-
+        sql.Append(";\n").Append(UpdateSequenceSql(lastSequence));
         command.CommandText = sql.Append(';').ToString();
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -296,10 +284,13 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         return command;
     }
 
+    protected static string UpdateSequenceSql(long last) =>
+        string.Create(CultureInfo.InvariantCulture, $"UPDATE MessageCounter SET Last = {last} WHERE Id = {MessageCounter.OnlyId}");
+
     /// <summary>What turns the conversations' INSERT into an upsert of their last message, adding to their unread count.</summary>
     protected abstract string UpsertConversationClause { get; }
 
-    /// <summary>A transaction for a write that starts with <see cref="LockUsersAsync"/>.</summary>
+    /// <summary>A transaction for a write: storing messages, or moving a read marker.</summary>
     public abstract Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken);
 
     /// <summary>What makes a SELECT lock the rows it reads.</summary>
@@ -348,6 +339,11 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         conversation.Property(c => c.ReadUpTo).HasMaxLength(IdLength).IsUnicode(false);
         // A user's conversations, most recently stored message first.
         conversation.HasIndex(c => new { c.UserId, c.LastSequence });
+
+        var counter = modelBuilder.Entity<MessageCounter>();
+        counter.ToTable("MessageCounter");
+        counter.HasKey(c => c.Id);
+        counter.Property(c => c.Id).ValueGeneratedNever();
 
         var block = modelBuilder.Entity<Block>();
         block.ToTable("Blocks");
@@ -435,7 +431,7 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
     /// the batch; what it does fast is one prepared statement per table, bound and stepped once per row.
     /// </summary>
     public override async Task StoreBatchAsync(
-        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, IReadOnlyCollection<LockedUser> users, CancellationToken cancellationToken)
+        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence, CancellationToken cancellationToken)
     {
         await RunAsync(
             "INSERT INTO Messages (Id, ConversationId, SenderId, ReceiverId, Text, SentAt, ClientMessageId, SenderSequence, ReceiverSequence, ConversationSequence) " +
@@ -449,7 +445,7 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
             "INSERT INTO Conversations (UserId, PeerId, LastMessageId, LastSequence, ReadUpTo, ReadSequence, UnreadCount) VALUES ($1, $2, $3, $4, $5, $6, $7)" +
             UpsertConversationClause,
             conversations.Select(c => new object?[] { c.UserId, c.PeerId, c.LastMessageId, c.LastSequence, c.ReadUpTo, c.ReadSequence, c.UnreadCount }));
-        await RunAsync("UPDATE Users SET MessageSequence = $2 WHERE Id = $1", users.Select(u => new object?[] { u.Id, u.MessageSequence }));
+        await RunAsync(UpdateSequenceSql(lastSequence), [[]]);
 
         async Task RunAsync(string sql, IEnumerable<object?[]> rows)
         {

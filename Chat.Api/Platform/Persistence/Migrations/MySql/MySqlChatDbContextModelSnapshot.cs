@@ -22,6 +22,19 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
 
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("Chat.Api.Platform.Persistence.MessageCounter", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Last")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MessageCounter", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Domain.Messaging.Conversation", b =>
                 {
                     b.Property<string>("UserId")
@@ -205,9 +218,6 @@ namespace Chat.Api.Platform.Persistence.Migrations.MySql
 
                     b.Property<DateTimeOffset?>("LastSeenAt")
                         .HasColumnType("datetime(6)");
-
-                    b.Property<long>("MessageSequence")
-                        .HasColumnType("bigint");
 
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()

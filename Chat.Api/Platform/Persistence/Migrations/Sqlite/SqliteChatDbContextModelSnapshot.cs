@@ -17,6 +17,19 @@ namespace Chat.Api.Platform.Persistence.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "9.0.23");
 
+            modelBuilder.Entity("Chat.Api.Platform.Persistence.MessageCounter", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Last")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MessageCounter", (string)null);
+                });
+
             modelBuilder.Entity("Chat.Domain.Messaging.Conversation", b =>
                 {
                     b.Property<string>("UserId")
@@ -165,9 +178,6 @@ namespace Chat.Api.Platform.Persistence.Migrations.Sqlite
 
                     b.Property<DateTimeOffset?>("LastSeenAt")
                         .HasColumnType("TEXT");
-
-                    b.Property<long>("MessageSequence")
-                        .HasColumnType("INTEGER");
 
                     b.Property<string>("NormalizedEmail")
                         .IsRequired()
