@@ -27,7 +27,4 @@ public sealed class Conversation
     /// <summary>The id both users' messages carry: the two user ids in ordinal order, so it is the same from either side.</summary>
     public static string IdOf(string userId, string peerId) =>
         string.CompareOrdinal(userId, peerId) <= 0 ? $"{userId}:{peerId}" : $"{peerId}:{userId}";
-
-    /// <summary>Whether <paramref name="userId"/> is the conversation's lower id, whose sequence orders it.</summary>
-    public static bool IsLower(string userId, string peerId) => string.CompareOrdinal(userId, peerId) <= 0;
 }
