@@ -223,6 +223,7 @@ public sealed partial class MessageWriter(
         var started = await StartedConversationsAsync(db, batch, cancellationToken);
         var outcomes = new StoreOutcome?[batch.Count];
         var fresh = new List<int>(batch.Count);
+        var refused = new List<(int Index, string Blocker, string Blockee)>();
         var firstWithKey = new Dictionary<(string, string), int>();
         for (var i = 0; i < batch.Count; i++)
         {
@@ -233,15 +234,27 @@ public sealed partial class MessageWriter(
                 continue; // a repeat of a stored send, or of one earlier in this batch: answered once that one is decided
             }
 
-            if (blocks.Contains((outgoing.ReceiverId, senderId)) || blocks.Contains((senderId, outgoing.ReceiverId)))
+            if (blocks.Contains((outgoing.ReceiverId, senderId)))
             {
-                var (blocker, blockee) = blocks.Contains((outgoing.ReceiverId, senderId)) ? (outgoing.ReceiverId, senderId) : (senderId, outgoing.ReceiverId);
-                var names = await UsernamesAsync(db, blocker, blockee, cancellationToken);
-                outcomes[i] = new StoreOutcome.Blocked(names[blocker], names[blockee]);
-                continue;
+                refused.Add((i, outgoing.ReceiverId, senderId));
             }
+            else if (blocks.Contains((senderId, outgoing.ReceiverId)))
+            {
+                refused.Add((i, senderId, outgoing.ReceiverId));
+            }
+            else
+            {
+                fresh.Add(i);
+            }
+        }
 
-            fresh.Add(i);
+        if (refused.Count > 0)
+        {
+            var names = await UsernamesAsync(db, refused.SelectMany(r => new[] { r.Blocker, r.Blockee }).Distinct().ToList(), cancellationToken);
+            foreach (var (i, blocker, blockee) in refused)
+            {
+                outcomes[i] = new StoreOutcome.Blocked(names[blocker], names[blockee]);
+            }
         }
 
         var messages = new List<Message>(fresh.Count);
@@ -285,9 +298,9 @@ public sealed partial class MessageWriter(
         return outcomes!;
     }
 
-    /// <summary>The usernames of a refused send's two users (only a block needs them).</summary>
-    private static Task<Dictionary<string, string>> UsernamesAsync(ChatDbContext db, string first, string second, CancellationToken cancellationToken) =>
-        db.Users.AsNoTracking().Where(u => u.Id == first || u.Id == second).ToDictionaryAsync(u => u.Id, u => u.Username, StringComparer.Ordinal, cancellationToken);
+    /// <summary>The usernames of the users of a batch's refused sends (only a block needs them), in one query.</summary>
+    private static Task<Dictionary<string, string>> UsernamesAsync(ChatDbContext db, List<string> ids, CancellationToken cancellationToken) =>
+        db.Users.AsNoTracking().Where(u => EF.Constant(ids).Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.Username, StringComparer.Ordinal, cancellationToken);
 
     private Message NewMessage(string senderId, OutgoingMessage outgoing, long sequence) => new()
     {
