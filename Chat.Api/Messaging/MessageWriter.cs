@@ -284,9 +284,16 @@ public sealed partial class MessageWriter(
             {
                 var (senderId, outgoing, _) = batch[i];
                 var key = (senderId, outgoing.ClientMessageId!);
-                outcomes[i] = !earlier.TryGetValue(key, out var original) ? outcomes[firstWithKey[key]] // refused, as the first was
-                    : original.ReceiverId == outgoing.ReceiverId && original.Text == outgoing.Text ? new StoreOutcome.Stored(original.ToChatMessage(), Repeated: true)
-                    : new StoreOutcome.ClientMessageIdTaken();
+                if (!earlier.TryGetValue(key, out var original))
+                {
+                    outcomes[i] = outcomes[firstWithKey[key]]; // the first with this key was refused: so is this one
+                }
+                else
+                {
+                    outcomes[i] = original.ReceiverId == outgoing.ReceiverId && original.Text == outgoing.Text
+                        ? new StoreOutcome.Stored(original.ToChatMessage(), Repeated: true)
+                        : new StoreOutcome.ClientMessageIdTaken();
+                }
             }
         }
 

@@ -174,8 +174,9 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
 
     /// <summary>
     /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and the last number
-    /// they took (<paramref name="lastSequence"/>) in one command of three statements, inside the caller's transaction: one round trip whatever
-    /// the batch's size, where a statement per entity would cost a round trip (and EF's bookkeeping) for each.
+    /// they took (<paramref name="lastSequence"/>) in one command of three statements, inside the caller's
+    /// transaction: one round trip whatever the batch's size, where a statement per entity would cost a round trip
+    /// (and EF's bookkeeping) for each.
     /// The conversations carry their last message, and in <see cref="Conversation.UnreadCount"/> how many unread
     /// messages the batch adds to them: the stored rows are updated without being read first.
     /// </summary>
