@@ -49,6 +49,9 @@ public sealed partial class MessageWriter(
     /// <summary>Conversations known to hold a message (only the writer's loop uses it).</summary>
     private readonly HashSet<string> knownConversations = new(StringComparer.Ordinal);
 
+    /// <summary>The writer's own connection, held across batches (only the writer's loop uses it); closed after a failure.</summary>
+    private DbConnection? connection;
+
     /// <summary>The last completion of sends (<see cref="Complete"/>): the next one runs after it.</summary>
     private Task completed = Task.CompletedTask;
 
@@ -124,6 +127,8 @@ public sealed partial class MessageWriter(
                 batch.Clear();
             }
         }
+
+        await CloseConnectionAsync();
     }
 
     /// <summary>
@@ -196,31 +201,47 @@ public sealed partial class MessageWriter(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         using var timeout = new CancellationTokenSource(Options.Timeout);
-        return await db.Database.CreateExecutionStrategy().ExecuteAsync(
-            async cancellationToken =>
-            {
-                db.ChangeTracker.Clear();
-                await using var transaction = await db.BeginWriteAsync(cancellationToken);
-                var outcomes = await StageAsync(db, batch, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return outcomes;
-            },
-            timeout.Token);
+        try
+        {
+            return await StageAsync(db, batch, timeout.Token);
+        }
+        catch
+        {
+            await CloseConnectionAsync(); // which ends its transaction: nothing of the batch is stored, the sequence is free
+            throw;
+        }
     }
 
     /// <summary>
     /// Under the sequence's lock, decides each send (a repeat, refused by a block, or new), numbers the new messages
-    /// and writes them with their conversation rows.
+    /// and writes them with their conversation rows: two round trips on the writer's own connection.
     /// </summary>
     private async Task<StoreOutcome[]> StageAsync(ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
     {
-        var sequence = await db.LockSequenceAsync(cancellationToken);
         var userIds = batch.SelectMany(p => new[] { p.SenderId, p.Message.ReceiverId }).ToHashSet(StringComparer.Ordinal);
-        // Read under the sequence's lock: a repeat or a block committed before this transaction got it is seen here,
-        // on any instance, never stored past.
-        var earlier = await FindRepeatsAsync(db, batch, cancellationToken);
-        var blocks = (await db.BlocksByAsync(userIds, cancellationToken)).ToHashSet();
-        var started = await StartedConversationsAsync(db, batch, cancellationToken);
+        var keys = batch.Where(p => p.Message.ClientMessageId is not null).Select(p => (p.SenderId, p.Message.ClientMessageId!)).ToHashSet();
+        // The conversations that hold a message already. Conversations are never deleted, so those this instance has
+        // stored to are known for good (knownConversations); only the others are looked up.
+        var started = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = new HashSet<(string, string)>();
+        foreach (var (senderId, message, _) in batch)
+        {
+            var id = Conversation.IdOf(senderId, message.ReceiverId);
+            if (knownConversations.Contains(id))
+            {
+                started.Add(id);
+            }
+            else
+            {
+                unknown.Add((senderId, message.ReceiverId));
+            }
+        }
+
+        var (writerConnection, reads) = await BeginBatchAsync(db, userIds, keys, unknown, cancellationToken);
+        started.UnionWith(reads.Started.Select(c => Conversation.IdOf(c.User, c.Peer)));
+        var sequence = reads.Sequence;
+        var earlier = await RepeatedAsync(db, reads, cancellationToken);
+
         var outcomes = new StoreOutcome?[batch.Count];
         var fresh = new List<int>(batch.Count);
         var refused = new List<(int Index, string Blocker, string Blockee)>();
@@ -234,11 +255,11 @@ public sealed partial class MessageWriter(
                 continue; // a repeat of a stored send, or of one earlier in this batch: answered once that one is decided
             }
 
-            if (blocks.Contains((outgoing.ReceiverId, senderId)))
+            if (reads.Blocks.Contains((outgoing.ReceiverId, senderId)))
             {
                 refused.Add((i, outgoing.ReceiverId, senderId));
             }
-            else if (blocks.Contains((senderId, outgoing.ReceiverId)))
+            else if (reads.Blocks.Contains((senderId, outgoing.ReceiverId)))
             {
                 refused.Add((i, senderId, outgoing.ReceiverId));
             }
@@ -297,11 +318,7 @@ public sealed partial class MessageWriter(
             }
         }
 
-        if (messages.Count > 0)
-        {
-            await db.StoreBatchAsync(messages, changed.Values, sequence, cancellationToken);
-        }
-
+        await db.CommitBatchAsync(writerConnection, messages, changed.Values, sequence, cancellationToken);
         return outcomes!;
     }
 
@@ -340,38 +357,6 @@ public sealed partial class MessageWriter(
         }
     }
 
-    /// <summary>
-    /// The ids of the batch's conversations that hold a message already. Conversations are never deleted, so those this
-    /// instance has stored to are known for good (<see cref="knownConversations"/>); only the others are looked up.
-    /// </summary>
-    private async Task<HashSet<string>> StartedConversationsAsync(ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
-    {
-        var started = new HashSet<string>(StringComparer.Ordinal);
-        var unknown = new HashSet<(string, string)>();
-        foreach (var (senderId, message, _) in batch)
-        {
-            var id = Conversation.IdOf(senderId, message.ReceiverId);
-            if (knownConversations.Contains(id))
-            {
-                started.Add(id);
-            }
-            else
-            {
-                unknown.Add((senderId, message.ReceiverId));
-            }
-        }
-
-        if (unknown.Count > 0)
-        {
-            foreach (var row in await db.MatchingAsync(db.Conversations, "Conversations", "UserId", "PeerId", unknown, cancellationToken))
-            {
-                started.Add(Conversation.IdOf(row.UserId, row.PeerId));
-            }
-        }
-
-        return started;
-    }
-
     /// <summary>Remembers the conversations of a committed batch as started (bounded: forgetting only costs a lookup).</summary>
     private void Remember(StoreOutcome[] outcomes)
     {
@@ -390,20 +375,53 @@ public sealed partial class MessageWriter(
     }
 
     /// <summary>
-    /// The stored messages that sends of this batch repeat, by sender and clientMessageId. Read under the senders'
-    /// locks: a repeat committed by another instance a moment ago is seen here, never stored twice.
+    /// Begins the batch on the writer's connection (<see cref="ChatDbContext.BeginBatchAsync"/>), opening one if it has
+    /// none. A held connection may have died while it waited (the database restarted, a proxy dropped it): as nothing
+    /// is written by then, a failure on it is tried once more on a new one.
     /// </summary>
-    private static async Task<Dictionary<(string, string), Message>> FindRepeatsAsync(
-        ChatDbContext db, IReadOnlyList<PendingSend> batch, CancellationToken cancellationToken)
+    private async Task<(DbConnection, BatchReads)> BeginBatchAsync(
+        ChatDbContext db, HashSet<string> userIds, HashSet<(string, string)> keys, HashSet<(string, string)> unknown, CancellationToken cancellationToken)
     {
-        var keyed = batch.Where(p => p.Message.ClientMessageId is not null).ToList();
-        if (keyed.Count == 0)
+        if (connection is { } held)
+        {
+            try
+            {
+                return (held, await db.BeginBatchAsync(held, userIds, keys, unknown, cancellationToken));
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogReconnecting(logger, ex);
+                await CloseConnectionAsync();
+            }
+        }
+
+        var opened = connection = await db.OpenWriterConnectionAsync(cancellationToken);
+        return (opened, await db.BeginBatchAsync(opened, userIds, keys, unknown, cancellationToken));
+    }
+
+    private async Task CloseConnectionAsync()
+    {
+        if (connection is { } held)
+        {
+            connection = null;
+            await held.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The stored messages that sends of this batch repeat, by sender and clientMessageId: their ids were read under
+    /// the sequence's lock (so a repeat committed by another instance a moment ago is seen, never stored twice); the
+    /// messages themselves, committed and never changed, are read afterwards, rarely (a retry after a lost receipt).
+    /// </summary>
+    private static async Task<Dictionary<(string, string), Message>> RepeatedAsync(ChatDbContext db, BatchReads reads, CancellationToken cancellationToken)
+    {
+        if (reads.Repeats.Count == 0)
         {
             return [];
         }
 
-        var wanted = keyed.Select(p => (p.SenderId, p.Message.ClientMessageId!)).ToHashSet();
-        var found = await db.MatchingAsync(db.Messages, "Messages", "SenderId", "ClientMessageId", wanted, cancellationToken);
+        var ids = reads.Repeats.Values.ToList();
+        var found = await db.Messages.AsNoTracking().Where(m => EF.Constant(ids).Contains(m.Id)).ToListAsync(cancellationToken);
         return found.ToDictionary(m => (m.SenderId, m.ClientMessageId!));
     }
 
@@ -418,4 +436,7 @@ public sealed partial class MessageWriter(
 
     [LoggerMessage(3, LogLevel.Error, "{Count} message(s) were not stored: the database did not commit them", EventName = "NotStored")]
     private static partial void LogNotStored(ILogger logger, int count, Exception ex);
+
+    [LoggerMessage(4, LogLevel.Information, "The message writer's database connection failed; opening a new one", EventName = "WriterReconnecting")]
+    private static partial void LogReconnecting(ILogger logger, Exception ex);
 }

@@ -79,6 +79,28 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_send_after_the_database_dropped_every_connection_is_stored_at_the_first_attempt()
+    {
+        await using var database = await ProxiedDatabase.CreateAsync();
+        await using var app = ChatApp.Start(database.Settings);
+        var alice = await app.CreateUserAsync();
+        var bob = await app.CreateUserAsync();
+        await using var aliceConnection = await app.ConnectAsync(alice);
+        await using var bobConnection = await app.ConnectAsync(bob);
+        var before = await aliceConnection.SendAsync(bob.Id, "before");
+        Assert.Equal(before.Id, (await bobConnection.NextMessageAsync()).Id);
+
+        // The database drops every connection (a restart, a failover) while nobody sends: the writer's own connection
+        // is dead when the next send comes, which must not fail for it.
+        database.Proxy.Stop();
+        database.Proxy.Resume();
+
+        var after = await aliceConnection.SendAsync(bob.Id, "after");
+        Assert.Equal(after.Id, (await bobConnection.NextMessageAsync()).Id);
+        Assert.Equal(["before", "after"], (await app.HistoryAsync(bob, alice.Id)).Messages.Select(m => m.Text));
+    }
+
+    [Fact]
     public async Task An_instance_stopped_while_the_database_is_down_exits_cleanly_within_its_drain()
     {
         await using var database = await ProxiedDatabase.CreateAsync();

@@ -4,10 +4,11 @@ using System.Buffers;
 using System.Data;
 using System.Data.Common;
 using System.Globalization;
-using System.Numerics;
 using System.Text;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
+using MySqlConnector;
 
 namespace Chat.Api.Platform.Persistence;
 
@@ -36,32 +37,12 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Block> Blocks => Set<Block>();
 
     /// <summary>
-    /// The last number of the message sequence, its counter locked until the transaction ends: how every storing
-    /// transaction takes its turn. Each takes the next numbers and stores the last (<see cref="StoreBatchAsync"/>), so
-    /// the one that takes number n+1 waits for the one that took n to commit, and a number becomes visible only after
-    /// every smaller one did: sync, ordered by number, never skips (see <see cref="Message"/>).
-    /// </summary>
-    public async Task<long> LockSequenceAsync(CancellationToken cancellationToken)
-    {
-        await using var command = CreateWriteCommand();
-        command.CommandText = "SELECT Last FROM MessageCounter WHERE Id = " + MessageCounter.OnlyId + LockingClause;
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-    }
-
-    /// <summary>
     /// The user's row of a conversation, locked until the transaction ends: how <c>MarkRead</c> takes its turn with a
     /// writer that adds to the conversation's unread count. Null while the conversation holds no message.
     /// </summary>
     public async Task<Conversation?> LockConversationAsync(string userId, string peerId, CancellationToken cancellationToken) =>
         (await Conversations.FromSqlRaw("SELECT * FROM Conversations WHERE UserId = {0} AND PeerId = {1}" + LockingClause, userId, peerId)
             .ToListAsync(cancellationToken)).SingleOrDefault();
-
-    /// <summary>The blocks these users made, as (blocker, blocked) (few: a batch's blocks are looked up among them).</summary>
-    public Task<List<(string BlockerId, string BlockedId)>> BlocksByAsync(IReadOnlyCollection<string> blockerIds, CancellationToken cancellationToken) =>
-        ReadAnyOfAsync(
-            "SELECT BlockerId, BlockedId FROM Blocks WHERE BlockerId IN (", blockerIds, ")",
-            row => (row.GetString(0), row.GetString(1)),
-            cancellationToken);
 
     /// <summary>The users <paramref name="userId"/> blocked or is blocked by: neither of a pair sees the other's presence.</summary>
     public async Task<HashSet<string>> BlockedEitherWayAsync(string userId, CancellationToken cancellationToken) =>
@@ -70,48 +51,6 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             .Select(b => b.BlockerId == userId ? b.BlockedId : b.BlockerId)
             .ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>
-    /// Runs <paramref name="select"/>, the <paramref name="ids"/> (its IN list, in order) and <paramref name="suffix"/> in
-    /// the caller's transaction, and reads each row with <paramref name="read"/>. The ids go in as literals when they
-    /// are plain ids, as all of Chat's are (<see cref="IsPlainId"/>), else as parameters: a batch names up to a thousand
-    /// users, and a DbParameter for each, with EF materializing whole rows, held S2 at 1,000 pairs to 3,618 msg/s
-    /// against 4,335 without (docs/benchmarks.md).
-    /// </summary>
-    private async Task<List<T>> ReadAnyOfAsync<T>(
-        string select, IReadOnlyCollection<string> ids, string suffix, Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        var rows = new List<T>(ids.Count);
-        foreach (var chunk in ids.Order(StringComparer.Ordinal).Chunk(MaxParameters))
-        {
-            await using var command = CreateWriteCommand();
-            var sql = new StringBuilder(select);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                sql.Append(i == 0 ? "" : ", ");
-                if (IsPlainId(chunk[i]))
-                {
-                    sql.Append('\'').Append(chunk[i]).Append('\'');
-                    continue;
-                }
-
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
-                parameter.Value = chunk[i];
-                command.Parameters.Add(parameter);
-                sql.Append(parameter.ParameterName);
-            }
-
-            command.CommandText = sql.Append(suffix).ToString();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(read(reader));
-            }
-        }
-
-        return rows;
-    }
-
     private static readonly SearchValues<char> PlainIdCharacters =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-:.");
 
@@ -119,106 +58,190 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     private static bool IsPlainId(string value) => !value.AsSpan().ContainsAnyExcept(PlainIdCharacters);
 
     /// <summary>
-    /// The rows of <paramref name="table"/> whose two columns hold one of <paramref name="pairs"/>: a batch's
-    /// conversations not known to have started, or its earlier sends. The pairs are a derived table joined on the key, one index lookup each:
-    /// two IN lists would look up every combination of their values (256 users, 65,536 lookups), and MariaDB plans
-    /// an OR of 600 pairs, or a row IN list, in 200–350 ms against 3 ms for this join.
+    /// Opens a connection for the message writer alone, which it holds across its batches and whose transactions it
+    /// begins and commits in the text of its commands (<see cref="BeginBatchAsync"/>, <see cref="CommitBatchAsync"/>):
+    /// two round trips a batch. Not pooled, so that closing it ends the transaction it is in at once (a pooled one
+    /// would wait in the pool, the sequence still locked, until it is next taken out).
     /// </summary>
-    /// <remarks>The names are the model's own, never input.</remarks>
-    public async Task<List<T>> MatchingAsync<T>(
-        DbSet<T> table, string tableName, string first, string second, IReadOnlyCollection<(string First, string Second)> pairs,
+    public abstract Task<DbConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken);
+
+    /// <summary>The connection string the writer's connection starts from: the context's own.</summary>
+    protected string WriterConnectionString =>
+        Database.GetConnectionString() ?? throw new InvalidOperationException("The database has no connection string.");
+
+    /// <summary>What begins a batch's transaction (<see cref="BeginBatchAsync"/>).</summary>
+    protected abstract string BeginBatchSql { get; }
+
+    /// <summary>
+    /// Begins a batch's transaction on the writer's connection, locks the message sequence and reads under that lock
+    /// what deciding the batch's sends needs, all in one command. The counter stays locked until the batch commits:
+    /// each batch takes the next numbers and stores the last (<see cref="CommitBatchAsync"/>), so the one that takes
+    /// number n+1 waits for the one that took n to commit, and a number becomes visible only after every smaller one
+    /// did: sync, ordered by number, never skips (see <see cref="Message"/>). A repeat or a block committed before the
+    /// lock was taken is seen here, whichever instance committed it.
+    /// </summary>
+    /// <param name="connection">The writer's connection (<see cref="OpenWriterConnectionAsync"/>), in no transaction.</param>
+    /// <param name="userIds">The batch's senders and receivers: the blocks they made are read.</param>
+    /// <param name="keys">The (sender, clientMessageId) of its keyed sends: the ids of messages stored with them are read.</param>
+    /// <param name="conversations">The (user, peer) conversations not known to hold a message: those that do are read.</param>
+    /// <param name="cancellationToken">Ends the wait: the caller then closes the connection, which ends the transaction.</param>
+    public async Task<BatchReads> BeginBatchAsync(
+        DbConnection connection,
+        IReadOnlyCollection<string> userIds,
+        IReadOnlyCollection<(string Sender, string Key)> keys,
+        IReadOnlyCollection<(string User, string Peer)> conversations,
         CancellationToken cancellationToken)
-        where T : class
     {
-        var rows = new List<T>();
-        foreach (var chunk in pairs.Chunk(MaxParameters / 2))
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder(BeginBatchSql)
+            .Append(CultureInfo.InvariantCulture, $";\nSELECT Last FROM MessageCounter WHERE Id = {MessageCounter.OnlyId}{LockingClause}");
+        var userChunks = userIds.Chunk(MaxParameters).ToList();
+        foreach (var chunk in userChunks)
         {
-            var padded = Padded(chunk);
-            // UNION, not UNION ALL: the padding repeats a pair, and each row must come once.
-            var sql = new StringBuilder("SELECT t.* FROM (");
-            for (var i = 0; i < padded.Length; i++)
+            sql.Append(";\nSELECT BlockerId, BlockedId FROM Blocks WHERE BlockerId IN (");
+            for (var i = 0; i < chunk.Length; i++)
             {
-                sql.Append(i == 0 ? "SELECT {0} AS A, {1} AS B" : $" UNION SELECT {{{2 * i}}}, {{{2 * i + 1}}}");
+                sql.Append(i == 0 ? "" : ", ");
+                Literal(command, sql, chunk[i]);
             }
 
-            sql.Append(") AS k JOIN ").Append(tableName).Append(" t ON t.").Append(first).Append(" = k.A AND t.").Append(second).Append(" = k.B");
-            object[] values = [.. padded.SelectMany(p => new object[] { p.First, p.Second })];
-            rows.AddRange(await table.FromSqlRaw(sql.ToString(), values).AsNoTracking().ToListAsync(cancellationToken));
+            sql.Append(')');
         }
 
-        return rows;
+        var keyChunks = keys.Chunk(MaxParameters / 2).ToList();
+        foreach (var chunk in keyChunks)
+        {
+            Matching(command, sql, "t.SenderId, t.ClientMessageId, t.Id", "Messages", "SenderId", "ClientMessageId", chunk);
+        }
+
+        var conversationChunks = conversations.Chunk(MaxParameters / 2).ToList();
+        foreach (var chunk in conversationChunks)
+        {
+            Matching(command, sql, "t.UserId, t.PeerId", "Conversations", "UserId", "PeerId", chunk);
+        }
+
+        command.CommandText = sql.ToString();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var reads = new BatchReads(reader.GetInt64(0));
+        // The result sets come in the order of the statements: blocks, repeats, started conversations.
+        for (var i = 0; i < userChunks.Count + keyChunks.Count + conversationChunks.Count; i++)
+        {
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var pair = (reader.GetString(0), reader.GetString(1));
+                if (i < userChunks.Count)
+                {
+                    reads.Blocks.Add(pair);
+                }
+                else if (i < userChunks.Count + keyChunks.Count)
+                {
+                    reads.Repeats[pair] = reader.GetString(2);
+                }
+                else
+                {
+                    reads.Started.Add(pair);
+                }
+            }
+        }
+
+        return reads;
     }
 
     /// <summary>
-    /// How many values one query of <see cref="ReadAnyOfAsync"/> or <see cref="MatchingAsync"/> names at most: a
-    /// server answers a whole batch in one round trip.
+    /// Appends a SELECT of <paramref name="columns"/> of the rows of <paramref name="table"/> whose two key columns hold
+    /// one of <paramref name="pairs"/>: the pairs are a derived table joined on the key, one index lookup each. Two IN
+    /// lists would look up every combination of their values (256 users, 65,536 lookups), and MariaDB plans an OR of
+    /// 600 pairs, or a row IN list, in 200–350 ms against 3 ms for this join.
     /// </summary>
+    /// <remarks>The names are the model's own, never input.</remarks>
+    private static void Matching(
+        DbCommand command, StringBuilder sql, string columns, string table, string first, string second, (string, string)[] pairs)
+    {
+        sql.Append(";\nSELECT ").Append(columns).Append(" FROM (");
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            sql.Append(i == 0 ? "SELECT " : " UNION ALL SELECT ");
+            Literal(command, sql, pairs[i].Item1);
+            sql.Append(i == 0 ? " AS A, " : ", ");
+            Literal(command, sql, pairs[i].Item2);
+            sql.Append(i == 0 ? " AS B" : "");
+        }
+
+        sql.Append(") AS k JOIN ").Append(table).Append(" t ON t.").Append(first).Append(" = k.A AND t.").Append(second).Append(" = k.B");
+    }
+
+    /// <summary>
+    /// Appends <paramref name="value"/> as a literal when it is a plain id, as all of Chat's ids are
+    /// (<see cref="IsPlainId"/>), else as a parameter: each parameter costs the provider a DbParameter and its type
+    /// mapping, which was a tenth of the server's CPU on MariaDB when every value of a batch was one.
+    /// </summary>
+    private static void Literal(DbCommand command, StringBuilder sql, string? value)
+    {
+        if (value is null)
+        {
+            sql.Append("NULL");
+        }
+        else if (IsPlainId(value))
+        {
+            sql.Append('\'').Append(value).Append('\'');
+        }
+        else
+        {
+            Parameter(command, sql, value);
+        }
+    }
+
+    private static void Parameter(DbCommand command, StringBuilder sql, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = "@p" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+        sql.Append(parameter.ParameterName);
+    }
+
+    /// <summary>How many values one statement of <see cref="BeginBatchAsync"/> names at most.</summary>
     protected virtual int MaxParameters => 4096;
 
     /// <summary>
-    /// The values, the last repeated up to the next power of two. Raw SQL is compiled once per distinct text, and a
-    /// batch's number of values varies: padded, every list of up to 4096 values is one of thirteen texts, not one of
-    /// 4096, and EF does not spend the first minutes of a busy instance compiling (a value twice in a list matches
-    /// what it matched once).
-    /// </summary>
-    private static T[] Padded<T>(T[] values)
-    {
-        var padded = new T[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, values.Length))];
-        for (var i = 0; i < padded.Length; i++)
-        {
-            padded[i] = values[Math.Min(i, values.Length - 1)];
-        }
-
-        return padded;
-    }
-
-    /// <summary>
-    /// Writes a batch of new messages, the conversation rows they changed (inserted or updated) and the last number
-    /// they took (<paramref name="lastSequence"/>) in one command of three statements, inside the caller's
-    /// transaction: one round trip whatever the batch's size, where a statement per entity would cost a round trip
-    /// (and EF's bookkeeping) for each.
-    /// The conversations carry their last message, and in <see cref="Conversation.UnreadCount"/> how many unread
-    /// messages the batch adds to them: the stored rows are updated without being read first.
+    /// Writes a batch's new messages, the conversation rows they changed (inserted or updated) and the last number they
+    /// took (<paramref name="lastSequence"/>), and commits the transaction <see cref="BeginBatchAsync"/> began, in one
+    /// command: one round trip whatever the batch's size. The conversations carry their last message, and in
+    /// <see cref="Conversation.UnreadCount"/> how many unread messages the batch adds to them: the stored rows are
+    /// updated without being read first. With no messages (the batch's sends were all repeats or refused), it only
+    /// commits.
     /// </summary>
     /// <remarks>
     /// The command is written straight into one buffer: through EF's raw SQL, the text of a batch of 500 messages
     /// (250 KB) was copied twice more, and building it was 29 % of all the server allocated (docs/benchmarks.md).
     /// </remarks>
-    public virtual async Task StoreBatchAsync(
-        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence, CancellationToken cancellationToken)
+    public virtual async Task CommitBatchAsync(
+        DbConnection connection, IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence,
+        CancellationToken cancellationToken)
     {
-        await using var command = CreateWriteCommand();
+        await using var command = connection.CreateCommand();
         var sql = new StringBuilder();
-
-        // What this writer computed or checked goes in as literals (numbers, times, ids of letters, digits and
-        // "_-:."), anything else, the text above all, as parameters: each parameter costs the provider a DbParameter
-        // and its type mapping, which was a tenth of the server's CPU on MariaDB.
-        void Value(object? value)
+        if (messages.Count > 0)
         {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = "@p" + command.Parameters.Count.ToString(CultureInfo.InvariantCulture);
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-            sql.Append(parameter.ParameterName);
+            AppendStore(command, sql, messages, conversations, lastSequence);
         }
 
+        command.CommandText = sql.Append("COMMIT").ToString();
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The three statements that store a batch. What the writer computed or checked goes in as literals (numbers,
+    /// times, plain ids), anything else, the text above all, as parameters.
+    /// </summary>
+    private void AppendStore(
+        DbCommand command, StringBuilder sql, IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence)
+    {
         void Number(long value) => sql.Append(CultureInfo.InvariantCulture, $"{value}");
         void Time(DateTimeOffset value) => sql.Append(CultureInfo.InvariantCulture, $"'{value.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}'");
-        void Id(string? value)
-        {
-            if (value is null)
-            {
-                sql.Append("NULL");
-            }
-            else if (IsPlainId(value))
-            {
-                sql.Append('\'').Append(value).Append('\'');
-            }
-            else
-            {
-                Value(value);
-            }
-        }
+        void Id(string? value) => Literal(command, sql, value);
 
         sql.Append("INSERT INTO Messages (Id, ConversationId, SenderId, ReceiverId, Text, SentAt, ClientMessageId, SenderSequence, ReceiverSequence, ConversationSequence) VALUES ");
         for (var i = 0; i < messages.Count; i++)
@@ -233,7 +256,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             sql.Append(", ");
             Id(m.ReceiverId);
             sql.Append(", ");
-            Value(m.Text);
+            Parameter(command, sql, m.Text);
             sql.Append(", ");
             Time(m.SentAt);
             sql.Append(", ");
@@ -270,19 +293,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         }
 
         sql.Append(UpsertConversationClause);
-        sql.Append(";\n").Append(UpdateSequenceSql(lastSequence));
-        command.CommandText = sql.Append(';').ToString();
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>A command in the write transaction (<see cref="BeginWriteAsync"/>) the caller is in.</summary>
-    protected DbCommand CreateWriteCommand()
-    {
-        var transaction = Database.CurrentTransaction?.GetDbTransaction()
-            ?? throw new InvalidOperationException("Belongs to a write: call it inside BeginWriteAsync's transaction.");
-        var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        return command;
+        sql.Append(";\n").Append(UpdateSequenceSql(lastSequence)).Append(";\n");
     }
 
     protected static string UpdateSequenceSql(long last) =>
@@ -368,6 +379,27 @@ public sealed class MySqlChatDbContext(DbContextOptions<MySqlChatDbContext> opti
     public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
+    protected override string BeginBatchSql => "START TRANSACTION";
+
+    public override async Task<DbConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new MySqlConnection(new MySqlConnectionStringBuilder(WriterConnectionString) { Pooling = false }.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            // Read committed, as BeginWriteAsync's, for every transaction of the connection (it is the writer's alone).
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -418,6 +450,24 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
     public override Task<IDbContextTransaction> BeginWriteAsync(CancellationToken cancellationToken) =>
         Database.BeginTransactionAsync(cancellationToken);
 
+    protected override string BeginBatchSql => "BEGIN IMMEDIATE";
+
+    public override async Task<DbConnection> OpenWriterConnectionAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder(WriterConnectionString) { Pooling = false }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await SqliteConnectionSettings.ApplyAsync(connection, cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);
@@ -431,26 +481,32 @@ public sealed class SqliteChatDbContext(DbContextOptions<SqliteChatDbContext> op
     /// SQLite looks each named parameter up in a list, so one statement with a parameter per value costs the square of
     /// the batch; what it does fast is one prepared statement per table, bound and stepped once per row.
     /// </summary>
-    public override async Task StoreBatchAsync(
-        IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence, CancellationToken cancellationToken)
+    public override async Task CommitBatchAsync(
+        DbConnection connection, IReadOnlyList<Message> messages, IReadOnlyCollection<Conversation> conversations, long lastSequence,
+        CancellationToken cancellationToken)
     {
-        await RunAsync(
-            "INSERT INTO Messages (Id, ConversationId, SenderId, ReceiverId, Text, SentAt, ClientMessageId, SenderSequence, ReceiverSequence, ConversationSequence) " +
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            messages.Select(m => new object?[]
-            {
-                m.Id, m.ConversationId, m.SenderId, m.ReceiverId, m.Text, m.SentAt, m.ClientMessageId, m.SenderSequence, m.ReceiverSequence,
-                m.ConversationSequence,
-            }));
-        await RunAsync(
-            "INSERT INTO Conversations (UserId, PeerId, LastMessageId, LastSequence, ReadUpTo, ReadSequence, UnreadCount) VALUES ($1, $2, $3, $4, $5, $6, $7)" +
-            UpsertConversationClause,
-            conversations.Select(c => new object?[] { c.UserId, c.PeerId, c.LastMessageId, c.LastSequence, c.ReadUpTo, c.ReadSequence, c.UnreadCount }));
-        await RunAsync(UpdateSequenceSql(lastSequence), [[]]);
+        if (messages.Count > 0)
+        {
+            await RunAsync(
+                "INSERT INTO Messages (Id, ConversationId, SenderId, ReceiverId, Text, SentAt, ClientMessageId, SenderSequence, ReceiverSequence, ConversationSequence) " +
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                messages.Select(m => new object?[]
+                {
+                    m.Id, m.ConversationId, m.SenderId, m.ReceiverId, m.Text, m.SentAt, m.ClientMessageId, m.SenderSequence, m.ReceiverSequence,
+                    m.ConversationSequence,
+                }));
+            await RunAsync(
+                "INSERT INTO Conversations (UserId, PeerId, LastMessageId, LastSequence, ReadUpTo, ReadSequence, UnreadCount) VALUES ($1, $2, $3, $4, $5, $6, $7)" +
+                UpsertConversationClause,
+                conversations.Select(c => new object?[] { c.UserId, c.PeerId, c.LastMessageId, c.LastSequence, c.ReadUpTo, c.ReadSequence, c.UnreadCount }));
+            await RunAsync(UpdateSequenceSql(lastSequence), [[]]);
+        }
+
+        await RunAsync("COMMIT", [[]]);
 
         async Task RunAsync(string sql, IEnumerable<object?[]> rows)
         {
-            await using var command = CreateWriteCommand();
+            await using var command = connection.CreateCommand();
             command.CommandText = sql;
             var parameters = new List<DbParameter>();
             foreach (var row in rows)

@@ -1,7 +1,7 @@
 namespace Chat.Api.Platform.Persistence;
 
 /// <summary>
-/// The one row that numbers stored messages (<see cref="ChatDbContext.LockSequenceAsync"/>): the last number taken.
+/// The one row that numbers stored messages (<see cref="ChatDbContext.BeginBatchAsync"/>): the last number taken.
 /// </summary>
 public sealed class MessageCounter
 {
